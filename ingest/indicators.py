@@ -1,0 +1,240 @@
+"""Parse one 绩效指标 cell into indicator items.
+
+A cell packs every indicator of a project:
+`1、1-产出指标: 11-数量指标: 费用标准: 实施周期指标值:≤合同金额, 年度指标值:≤合同金额。2、…`
+Categories are repaired through their codes first (`22-社会通…` is 社会效益指标), then by
+the words; every repair is recorded with the original text and a reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from ingest.normalize import clean, clean_value, for_matching, to_simplified
+from ingest.records import Repair
+from ingest.taxonomy import BY_CODE, LEVEL1, LEVEL2, Category, children, variants
+
+# An item marker "3、" at the start of the cell or after punctuation/space.
+_ITEM = re.compile(r"(?:^|(?<=[\s。;;,,.:：、]))(\d{1,2})\s*、")
+_LABEL = re.compile(r"(实施周期指标值?|周期指标值|年度指标值?|(?<![期度])指标值)")
+_PART_SEP = re.compile(r"[:;,。]|\.(?!\d)")
+_CODED = re.compile(r"^(\d{1,2})\s*[-_~.、]?\s*(.*)$")
+_CATEGORY_END = ("指标", "效益", "影响", "满意度", "标")
+
+
+@dataclass
+class RawItem:
+    """One `N、…` span of a cell: the printed number and the verbatim text."""
+
+    number: int
+    text: str
+
+
+@dataclass
+class ParsedItem:
+    """An indicator recovered from an item, before it becomes a record."""
+
+    number: int
+    level1: Category | None
+    level2: Category | None
+    indicator: str
+    period_value: str
+    annual_value: str
+    text: str
+    repairs: list[Repair] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # problems that became warnings
+
+
+class ItemError(ValueError):
+    """An item that cannot be read as an indicator; the message says why (in Chinese)."""
+
+
+def split_items(cell: str) -> tuple[str, list[RawItem]]:
+    """Split a cell at its item markers; returns (text before the first marker, items)."""
+    marks = list(_ITEM.finditer(cell))
+    if not marks:
+        return cell, []
+    items = []
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(cell)
+        items.append(RawItem(int(m.group(1)), cell[m.start() : end].strip()))
+    return cell[: marks[0].start()], items
+
+
+def _label_kind(label: str) -> str:
+    if "周期" in label:
+        return "period"
+    if "年度" in label:
+        return "annual"
+    return "both"
+
+
+def _score(words: str, category: Category) -> float:
+    """How well category words read as this category (0-100), after OCR fixes."""
+    exact = clean(to_simplified(words))
+    if any(exact == v or exact.startswith(v) for v in variants(category)):
+        return 100.0
+    # Known misreadings and fuzzy matches never count as exact: they are repairs.
+    w = for_matching(words)
+    return min(99.0, max(fuzz.ratio(w, v) for v in variants(category)))
+
+
+def _aligned(prefix: str, name: str) -> float:
+    """Share of positions where two equal-length strings agree (OCR substitutes chars)."""
+    return sum(a == b for a, b in zip(prefix, name, strict=False)) / len(name)
+
+
+def split_category_prefix(category: Category, words: str) -> tuple[str, str] | None:
+    """Split `社会通知加强社会责任意识` into (category words, indicator name) for a known code.
+
+    OCR misreads characters but rarely drops them, so the prefix as long as one of the
+    category's spellings, agreeing on at least half its characters, is the category.
+    """
+    best: tuple[float, int] | None = None
+    for v in variants(category):
+        if len(words) - len(v) < 2:
+            continue
+        score = _aligned(for_matching(words[: len(v)]), v)
+        if score >= 0.5 and (best is None or (score, len(v)) > best):
+            best = (score, len(v))
+    if best is None:
+        return None
+    return words[: best[1]], words[best[1] :]
+
+
+@dataclass
+class _Slot:
+    code: str
+    words: str
+    raw: str
+
+
+def _read_slots(parts: list[str]) -> tuple[list[_Slot], list[str]]:
+    """Take up to two leading category parts; the rest is the indicator name."""
+    slots: list[_Slot] = []
+    i = 0
+    while i < len(parts) and len(slots) < 2:
+        part = parts[i]
+        m = _CODED.match(part)
+        if m and (m.group(1) in BY_CODE or m.group(1)[:1] in "1234"):
+            slots.append(_Slot(m.group(1), m.group(2), part))
+        elif part.endswith(_CATEGORY_END) and max(_score(part, c) for c in LEVEL1 + LEVEL2) >= 75:
+            slots.append(_Slot("", part, part))
+        else:
+            break
+        i += 1
+    return slots, parts[i:]
+
+
+def _best_by_words(words: str, pool: tuple[Category, ...]) -> tuple[Category | None, float]:
+    scored = sorted(((_score(words, c), c) for c in pool), key=lambda t: -t[0])
+    if not scored:
+        return None, 0.0
+    return scored[0][1], scored[0][0]
+
+
+def _resolve(slot: _Slot, pool: tuple[Category, ...], field_name: str) -> tuple[Category | None, list[Repair]]:
+    """A category from code and words; the code wins when they disagree."""
+    by_code = BY_CODE.get(slot.code)
+    if by_code is not None and by_code not in pool:
+        by_code = None
+        # `3-满意度指标` in the level-2 slot: the level-1 code repeated; its only child.
+        only = [c for c in pool if c.parent == slot.code]
+        if len(only) == 1:
+            by_code = only[0]
+    by_words, word_score = _best_by_words(slot.words, pool) if slot.words else (None, 0.0)
+    repaired = by_code.name if by_code else ""
+    if by_code is not None:
+        if not slot.words or (by_words is by_code and word_score >= 100):
+            return by_code, []
+        if by_words is not None and by_words is not by_code and word_score >= 90:
+            reason = f"代码{slot.code}与名称“{slot.words}”不一致,以代码为准"
+        else:
+            reason = f"按指标代码{slot.code}修复OCR误识的名称“{slot.words}”"
+        return by_code, [Repair(field_name, slot.raw, repaired, reason)]
+    if by_words is not None and word_score >= 60:
+        if word_score >= 100 and not slot.code:
+            return by_words, []
+        why = f"代码“{slot.code}”无效,按名称识别" if slot.code else "缺少代码,按名称模糊识别"
+        return by_words, [Repair(field_name, slot.raw, by_words.name, why)]
+    return None, []
+
+
+def parse_item(item: RawItem) -> ParsedItem:
+    """Read one item. Raises ItemError when it holds no indicator (a garbled fragment)."""
+    norm = clean(item.text)
+    norm = re.sub(r"^\d{1,2}、", "", norm)
+    labels = list(_LABEL.finditer(norm))
+    if not labels:
+        raise ItemError(f"第{item.number}项没有“实施周期指标值/年度指标值”,无法识别: {clean(item.text)[:60]}")
+    header = norm[: labels[0].start()]
+    parts = [p for p in (s.strip() for s in _PART_SEP.split(header)) if p]
+    slots, name_parts = _read_slots(parts)
+
+    repairs: list[Repair] = []
+    notes: list[str] = []
+    level1 = level2 = None
+    if len(slots) == 2:
+        level1, r1 = _resolve(slots[0], LEVEL1, "level1")
+        pool = children(level1.code) if level1 else LEVEL2
+        level2, r2 = _resolve(slots[1], pool, "level2")
+        if level2 is None and level1 is None:
+            level2, r2 = _resolve(slots[1], LEVEL2, "level2")
+        repairs += r1 + r2
+    elif len(slots) == 1:
+        level2, r2 = _resolve(slots[0], LEVEL2, "level2")
+        if level2 is None:
+            level1, r2 = _resolve(slots[0], LEVEL1, "level1")
+        repairs += r2
+    if level2 is not None and (level1 is None or level1.code != level2.parent):
+        if level1 is not None:
+            repairs.append(Repair("level1", slots[0].raw, BY_CODE[level2.parent].name, "一级指标与二级指标代码不一致,以二级为准"))
+        level1 = BY_CODE[level2.parent]
+    if level1 is None:
+        raise ItemError(f"第{item.number}项无法识别一级/二级指标: {norm[:60]}")
+
+    name = ",".join(name_parts)
+    if not name and slots and level2 is not None:
+        # "22-社会通知加强社会责任意识": the separator between category and name was lost.
+        split = split_category_prefix(level2, slots[-1].words)
+        if split:
+            name = split[1]
+            repairs.append(Repair("indicator", slots[-1].raw, name, "类别与指标名称之间缺少分隔符,已拆分"))
+    name = clean_value(name)
+    if not name:
+        raise ItemError(f"第{item.number}项缺少指标名称: {norm[:60]}")
+
+    values: dict[str, str] = {}
+    duplicates: dict[str, list[str]] = {}
+    seen_annual = False
+    for i, m in enumerate(labels):
+        end = labels[i + 1].start() if i + 1 < len(labels) else len(norm)
+        value = clean_value(norm[m.end() : end])
+        kind = _label_kind(m.group(1))
+        if kind == "period" and seen_annual:
+            rest = norm[labels[i - 1].end() :]
+            notes.append(f"第{item.number}项之后似有一项指标的名称和类别丢失(OCR合并),未收录: {rest[:80]}")
+            break
+        seen_annual = seen_annual or kind == "annual"
+        for k in ("period", "annual") if kind == "both" else (kind,):
+            if k not in values:
+                values[k] = value
+            else:
+                duplicates.setdefault(k, []).append(value)
+    for k, extra in duplicates.items():
+        what = "实施周期指标值" if k == "period" else "年度指标值"
+        repairs.append(Repair(f"{k}_value", ";".join(extra), values[k], f"忽略重复的{what}片段({len(extra)}处)"))
+    return ParsedItem(
+        number=item.number,
+        level1=level1,
+        level2=level2,
+        indicator=name,
+        period_value=values.get("period", ""),
+        annual_value=values.get("annual", ""),
+        text=item.text,
+        repairs=repairs,
+        notes=notes,
+    )

