@@ -1,0 +1,305 @@
+"""Understand a question: which projects, which categories, which indicators, what is asked.
+
+Everything is matched against the catalog of indexed records, so names are the data's
+names: full or shortened project names, department aliases, OCR variants (fuzzy).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+from assistant import lexicon as lx
+from index.store import Catalog
+from ingest.normalize import for_matching
+from ingest.records import Indicator, Project
+from ingest.taxonomy import (
+    DEPARTMENT_ALIASES,
+    LEVEL1,
+    LEVEL2,
+    PROJECT_SUFFIXES,
+    Category,
+    variants,
+)
+
+_STOP = {"工作", "经费", "项目", "服务", "补贴", "资金", "单位", "管理", "专项", "政府", "组织", "指标", "建设", "经济"}
+_COMPARATOR = re.compile(r"(超过|大于|高于|多于|不少于|不低于|至少|小于|低于|少于|不超过|不到|以上|以下)\s*(\d+(?:\.\d+)?)\s*万?"
+                         r"|(\d+(?:\.\d+)?)\s*万(?:元)?\s*(以上|以下)")
+_YEAR = re.compile(r"(20[0-4]\d)\s*年")
+_CATEGORY_POOL: tuple[Category, ...] = tuple(sorted(LEVEL2 + LEVEL1, key=lambda c: -max(len(v) for v in variants(c))))
+
+
+@dataclass
+class Understanding:
+    """What a question asks, resolved against the catalog."""
+
+    question: str
+    intent: str = "search"
+    projects: list[Project] = field(default_factory=list)
+    level1: tuple[str, ...] = ()
+    level2: tuple[str, ...] = ()
+    mentions: list[Indicator] = field(default_factory=list)  # indicators named in the question
+    departments: list[str] = field(default_factory=list)
+    year: int = 0
+    negated: bool = False
+    column: str = "total"  # funding column for totals
+    comparator: tuple[str, float] | None = None
+    ordinal: int | None = None
+    value_field: str = ""  # "period" | "annual" | ""
+    outside: list[str] = field(default_factory=list)  # places the data does not cover
+    in_domain: bool = False
+    followup: bool = False  # elliptical: leans on the conversation
+    project_named: bool = False
+    residual: str = ""  # what is left after names, categories and cue words: the topic
+
+    @property
+    def has_category(self) -> bool:
+        return bool(self.level1 or self.level2)
+
+    def category_label(self) -> str:
+        from ingest.taxonomy import BY_CODE
+
+        codes = self.level2 or self.level1
+        return "、".join(BY_CODE[c].name for c in codes)
+
+
+def has_any(text: str, words: tuple[str, ...]) -> bool:
+    return any(w in text for w in words)
+
+
+def short_name(name: str) -> str:
+    """信创工作经费 → 信创: the part of a project name people actually say."""
+    for suffix in PROJECT_SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return name
+
+
+def _longest_common(a: str, b: str) -> str:
+    best = ""
+    for i in range(len(a)):
+        for j in range(i + len(best) + 1, len(a) + 1):
+            if a[i:j] in b:
+                best = a[i:j]
+            else:
+                break
+    return best
+
+
+@lru_cache(maxsize=64)
+def _name_forms(name: str) -> tuple[str, str]:
+    full = for_matching(name)
+    return full, for_matching(short_name(name))
+
+
+def _generic(common: str) -> bool:
+    """An overlap made only of words every project name has (工作经费, 服务项目)."""
+    rest = common
+    for w in sorted(_STOP, key=len, reverse=True):
+        rest = rest.replace(w, "")
+    return len(rest) < 2 or any(common in w for w in ("满意度指标", "社会效益", "经济效益", "可持续影响"))
+
+
+def _strong_match(q: str, p: Project) -> str:
+    """The full or short project name when the question contains it."""
+    full, short = _name_forms(p.project)
+    if full in q:
+        return full
+    return short if len(short) >= 2 and short in q else ""
+
+
+def _weak_match(q: str, p: Project) -> str:
+    """A distinctive overlap with the name (政府雇员公用经费 ← 公用经费), or a fuzzy (typo) match."""
+    full, short = _name_forms(p.project)
+    common = _longest_common(q, full)
+    if not _generic(common) and (len(common) >= 3 or (len(common) == 2 and len(short) <= 3)):
+        return common
+    if len(short) >= 4 and fuzz.partial_ratio(short, q) >= 86:
+        return short
+    return ""
+
+
+def match_projects(q: str, projects: list[Project]) -> list[Project]:
+    """Projects the question names: full or short names first, each taking its span of the
+    question; weaker overlaps are then looked for in what is left ("政府雇员工资和公用经费")."""
+    chosen: list[Project] = []
+    for finder in (_strong_match, _weak_match):
+        found = [(text, p) for p in projects if p not in chosen and (text := finder(q, p))]
+        if not found:
+            continue
+        found.sort(key=lambda t: -len(t[0]))
+        taken: list[tuple[int, int]] = []
+        for text, p in found:
+            start = q.find(text)
+            span = (start, start + len(text)) if start >= 0 else None
+            if span and any(span[0] < e and s < span[1] and (s, e) != span for s, e in taken):
+                continue
+            if span:
+                taken.append(span)
+            chosen.append(p)
+        for s_, e in taken:
+            q = q[:s_] + "|" * (e - s_) + q[e:]
+    return chosen
+
+
+def department_forms(department: str) -> set[str]:
+    """A department's names as people say them: full, without the region prefix, aliases."""
+    full = for_matching(department)
+    forms = {full}
+    core = re.sub(r"^.*?(省|市|区|县)(?=[^省市区县]{2,})", "", full)
+    core = re.sub(r"^.*?(市|区|县)", "", core) if len(core) > 6 else core
+    forms.add(core)
+    for long, short in DEPARTMENT_ALIASES:
+        for f in list(forms):
+            if long in f:
+                forms.add(f.replace(long, short))
+    return {f for f in forms if len(f) >= 2}
+
+
+def match_departments(q: str, departments: list[str]) -> list[str]:
+    return [d for d in departments if any(f in q for f in department_forms(d))]
+
+
+def detect_categories(q: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(level-1 codes, level-2 codes) named in the question; longest spelling wins."""
+    level1: list[str] = []
+    level2: list[str] = []
+    rest = q
+    for c in _CATEGORY_POOL:
+        for v in variants(c):
+            if len(v) >= 2 and v in rest:
+                (level2 if c.level == 2 else level1).append(c.code)
+                rest = rest.replace(v, "|")
+                break
+    # "满意度" names both the level-1 category and its only child; keep the level-1 reading.
+    if "31" in level2 and "3" not in level1:
+        level2.remove("31")
+        level1.append("3")
+    return tuple(dict.fromkeys(level1)), tuple(dict.fromkeys(level2))
+
+
+def detect_mentions(q: str, indicators: list[Indicator]) -> list[Indicator]:
+    """Indicators whose name (or a distinctive value) appears in the question, longest first."""
+    hits: list[tuple[int, Indicator]] = []
+    for ind in indicators:
+        name = for_matching(ind.indicator)
+        if len(name) >= 3 and name in q:
+            hits.append((len(name) + 100, ind))
+            continue
+        for value in (ind.period_value, ind.annual_value):
+            v = for_matching(value)
+            if 2 <= len(v) <= 12 and re.search(r"\d", v) and re.search(r"[^\d%.]", v) and v in q:
+                hits.append((len(v), ind))
+                break
+    if not hits:
+        return []
+    best = max(score for score, _ in hits)
+    # Keep every indicator as long as the best (the same name in several projects).
+    return [ind for score, ind in hits if score == best]
+
+
+def _comparator(q: str) -> tuple[str, float] | None:
+    m = _COMPARATOR.search(q)
+    if not m:
+        return None
+    if m.group(3):
+        return (">" if m.group(4) == "以上" else "<"), float(m.group(3))
+    word, number = m.group(1), float(m.group(2))
+    return ("<" if word in ("小于", "低于", "少于", "不超过", "不到", "以下") else ">"), number
+
+
+def understand(question: str, catalog: Catalog, places: frozenset[str]) -> Understanding:
+    """Read one question (no conversation context) against the catalog."""
+    q = for_matching(question)
+    u = Understanding(question=question)
+    u.departments = match_departments(q, sorted({p.department for p in catalog.projects}))
+    year = _YEAR.search(q)
+    u.year = int(year.group(1)) if year else 0
+    u.outside = [p for p in lx.PLACES if p in q and p not in places]
+    projects = catalog.projects
+    if u.departments:
+        projects = [p for p in projects if p.department in u.departments]
+    if u.year and any(p.year == u.year for p in projects):
+        projects = [p for p in projects if p.year == u.year]
+    u.projects = match_projects(q, projects)
+    u.project_named = bool(u.projects)
+    u.level1, u.level2 = detect_categories(q)
+    scope = {p.project for p in u.projects}
+    pool = [i for i in catalog.indicators if not scope or i.project in scope]
+    u.mentions = detect_mentions(q, pool)
+    u.negated = has_any(q, lx.NEGATION) and not has_any(q, ("有没有",))
+    u.comparator = _comparator(q)
+    u.ordinal = next((n for w, n in lx.ORDINALS.items() if w in q), None)
+    u.value_field = "annual" if has_any(q, lx.ANNUAL_WORDS) else "period" if has_any(q, lx.PERIOD_WORDS) else ""
+    for key, label in (("fiscal", "财政拨款"), ("special", "财政专户"), ("other", "其他资金")):
+        if label in q:
+            u.column = key
+    u.residual = residual(q, u)
+    u.in_domain = bool(u.projects or u.departments or u.has_category or u.mentions or has_any(q, lx.DOMAIN_WORDS))
+    u.followup = has_any(q, lx.FOLLOWUP) or u.ordinal is not None or len(q) <= 6
+    u.intent = _intent(q, u)
+    return u
+
+
+_PARTICLES = tuple("的了吗呢吧啊是有没么什哪些多少那这个要请问和与及在里从给让把对")
+
+
+def residual(q: str, u: Understanding) -> str:
+    """The question minus project names, category words and cue words: its own topic."""
+    rest = q
+    for p in u.projects:
+        for form in (*_name_forms(p.project), _weak_match(rest, p)):
+            if form:
+                rest = rest.replace(form, "|")
+    words = [v for c in _CATEGORY_POOL for v in variants(c)] + ["指标值", "指标", "项目", "经费", "绩效"]
+    for group in (words, lx.VALUE, lx.INDICATOR_LIST, lx.FOLLOWUP, lx.LIST, lx.NEGATION):
+        for w in sorted(group, key=len, reverse=True):
+            rest = rest.replace(w, "|")
+    return "".join(ch for ch in rest if ch not in _PARTICLES and ch.isalnum())
+
+
+def _intent(q: str, u: Understanding) -> str:
+    if u.outside:
+        return "refuse"
+    if has_any(q, lx.TOTAL) and not u.mentions:
+        return "total"
+    if has_any(q, lx.MAXIMUM) or has_any(q, lx.MINIMUM):
+        return "extreme"
+    if has_any(q, lx.EMPTY_VALUE_WORDS):
+        return "list"
+    if u.mentions and not u.project_named and has_any(q, (*lx.REVERSE, "哪些项目", "在哪", "哪几个")):
+        return "reverse"
+    if (u.comparator and ("项目" in q or has_any(q, lx.COUNT))) or has_any(q, ("几个项目", "多少个项目", "项目数")):
+        return "count"
+    if has_any(q, lx.REVERSE) and (u.mentions or not u.project_named):
+        return "reverse"
+    if not u.project_named:
+        if u.mentions:
+            return "reverse" if has_any(q, ("哪些项目", "在哪", "哪几个", "哪个项目")) else "value"
+        if u.has_category:
+            return "list"
+        if has_any(q, lx.FUNDING):
+            return "funding"
+        if has_any(q, lx.AMOUNT):
+            return "amount"
+        if has_any(q, lx.GOAL) and not has_any(q, ("目标值",)):
+            return "goal"
+        return "search"
+    if has_any(q, lx.FUNDING):
+        return "funding"
+    if u.mentions:
+        return "value"
+    if has_any(q, lx.AMOUNT):
+        return "amount"
+    if has_any(q, lx.GOAL) and not has_any(q, ("目标值", "指标")):
+        return "goal"
+    if u.has_category:
+        return "indicators"
+    if has_any(q, lx.VALUE) or len(u.residual) >= 2:
+        return "value"
+    if has_any(q, lx.INDICATOR_LIST):
+        return "indicators"
+    return "search"

@@ -1,0 +1,201 @@
+"""Run the gold Q&A against the full system and baselines, with the same embedding model.
+
+Systems: full (the assistant), dense (Chroma only), bm25 (lexical only), and
+naive_llamaindex (raw file text → SentenceSplitter → VectorStoreIndex → top-k), the
+afternoon-build a user would compare us with.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant import Assistant
+from evals import metrics as m
+from index.store import Index
+from ingest.normalize import for_matching
+from ingest.records import Indicator, Record
+
+GOLD = Path(__file__).with_name("gold.jsonl")
+THRESHOLDS = {"hit@1": 0.95, "answer_pass": 0.90}  # the CI gate on the full system
+K = 10
+
+
+@dataclass
+class Outcome:
+    """What one system did with one gold question."""
+
+    ranked: list[m.Key]
+    latency_ms: float
+    answer: str | None = None
+    found: bool | None = None
+    refused: bool | None = None
+    passed: bool | None = None
+    why: list[str] = field(default_factory=list)
+
+
+def load_gold(path: Path = GOLD) -> list[dict[str, Any]]:
+    """Gold questions, one JSON object per line (DESIGN.md section 5)."""
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path} 第{n}行: 不是有效的 JSON ({exc.msg})") from exc
+    return items
+
+
+def record_key(r: Record) -> m.Key:
+    return m.key(r.project, r.indicator if isinstance(r, Indicator) else None)
+
+
+def judge(item: dict[str, Any], outcome: Outcome, cited: set[m.Key]) -> None:
+    """Answer pass: expected citations present, expected strings present, absent/refuse handled."""
+    expect = item["expect"]
+    why = outcome.why
+    for project, indicator in expect.get("cite", []):
+        if m.key(project, indicator) not in cited:
+            why.append(f"缺少引用 {project}/{indicator or '项目行'}")
+    text = for_matching(outcome.answer or "")
+    for s in expect.get("answer_contains", []):
+        if for_matching(s) not in text:
+            why.append(f"答案缺少“{s}”")
+    if expect.get("refuse"):
+        if not outcome.refused:
+            why.append("应当拒答")
+    elif outcome.refused:
+        why.append("不应拒答")
+    if expect.get("absent"):
+        if outcome.found:
+            why.append("应当回答“没有”(found=false)")
+    elif not expect.get("refuse") and outcome.found is False:
+        why.append("不应 found=false")
+    outcome.passed = not why
+
+
+def run_full(assistant: Assistant) -> Callable[[dict[str, Any]], Outcome]:
+    def run(item: dict[str, Any]) -> Outcome:
+        answer = assistant.converse(item.get("turns") or [], item["question"])
+        ranked = [record_key(r) for r in answer.citations]
+        out = Outcome(ranked, answer.latency_ms, answer.answer, answer.found, answer.refused)
+        judge(item, out, set(ranked))
+        return out
+
+    return run
+
+
+def _with_turns(item: dict[str, Any]) -> str:
+    # Baselines have no dialogue state: the usual trick is to prepend earlier turns.
+    return " ".join([*(item.get("turns") or []), item["question"]])
+
+
+def run_dense(index: Index) -> Callable[[dict[str, Any]], Outcome]:
+    def run(item: dict[str, Any]) -> Outcome:
+        start = time.perf_counter()
+        hits = index.dense(_with_turns(item), k=K)
+        ranked = [record_key(index.catalog.by_id[i]) for i, _ in hits if i in index.catalog.by_id]
+        return Outcome(ranked, (time.perf_counter() - start) * 1000)
+
+    return run
+
+
+def run_bm25(index: Index) -> Callable[[dict[str, Any]], Outcome]:
+    def run(item: dict[str, Any]) -> Outcome:
+        start = time.perf_counter()
+        scores = index.lexical(_with_turns(item))
+        order = [n for n in np.argsort(-scores)[:K] if scores[n] > 0]
+        ranked = [record_key(index.catalog.records[n]) for n in order]
+        return Outcome(ranked, (time.perf_counter() - start) * 1000)
+
+    return run
+
+
+def run_naive(index: Index, files: list[Path]) -> Callable[[dict[str, Any]], Outcome]:
+    """Plain LlamaIndex over the raw text; a chunk 'contains' a row when it holds the row's text."""
+    from llama_index.core import Document, VectorStoreIndex
+    from llama_index.core.node_parser import SentenceSplitter
+
+    docs = [Document(text=f.read_text(encoding="utf-8", errors="replace"), metadata={"source": f.name}) for f in files]
+    vindex = VectorStoreIndex.from_documents(docs, embed_model=index.embed_model,
+                                             transformations=[SentenceSplitter(chunk_size=256, chunk_overlap=32)])
+    retriever = vindex.as_retriever(similarity_top_k=5)
+    signatures = [(record_key(r), for_matching(r.text if isinstance(r, Indicator) else r.goal)[:30])
+                  for r in index.catalog.records]
+
+    def run(item: dict[str, Any]) -> Outcome:
+        start = time.perf_counter()
+        chunks = [for_matching(n.node.get_content()) for n in retriever.retrieve(_with_turns(item))]
+        ranked: list[m.Key] = []
+        for chunk in chunks:
+            ranked.extend(k for k, sig in signatures if sig and sig in chunk and k not in ranked)
+        return Outcome(ranked, (time.perf_counter() - start) * 1000)
+
+    return run
+
+
+def score(items: list[dict[str, Any]], outcomes: list[Outcome]) -> dict[str, Any]:
+    """Metrics over questions that expect citations (retrieval) and over all (answers, latency)."""
+    retrieval = [(i, o) for i, o in zip(items, outcomes, strict=True) if i["expect"].get("cite")]
+    rel = [({m.key(p, ind) for p, ind in i["expect"]["cite"]}, o.ranked) for i, o in retrieval]
+    passes = [o.passed for o in outcomes if o.passed is not None]
+    lat = [o.latency_ms for o in outcomes]
+
+    def mean(values: list[float]) -> float:
+        return round(float(np.mean(values)), 4) if values else 0.0
+
+    return {
+        "questions": len(items),
+        "hit@1": mean([m.hit_at(r, s, 1) for s, r in rel]),
+        "hit@5": mean([m.hit_at(r, s, 5) for s, r in rel]),
+        "mrr": mean([m.reciprocal_rank(r, s) for s, r in rel]),
+        "ndcg@10": mean([m.ndcg_at(r, s, 10) for s, r in rel]),
+        "answer_pass": mean([float(p) for p in passes]) if passes else None,
+        "p50_ms": round(m.percentile(lat, 0.5), 2),
+        "p95_ms": round(m.percentile(lat, 0.95), 2),
+    }
+
+
+def evaluate(index: Index, gold: Path = GOLD, systems: tuple[str, ...] = ("full", "dense", "bm25", "naive_llamaindex"),
+             files: list[Path] | None = None) -> dict[str, Any]:
+    """Run every system over the gold; returns {"systems": …, "by_tag": …, "failures": …}."""
+    items = load_gold(gold)
+    index.catalog  # load before timing  # noqa: B018
+    runners: dict[str, Callable[[dict[str, Any]], Outcome]] = {}
+    for name in systems:
+        if name == "full":
+            assistant = Assistant(index)
+            assistant.warm()
+            runners[name] = run_full(assistant)
+        elif name == "dense":
+            runners[name] = run_dense(index)
+        elif name == "bm25":
+            runners[name] = run_bm25(index)
+        elif name == "naive_llamaindex":
+            runners[name] = run_naive(index, files or [index.settings.data_dir / d.source for d in index.documents()])
+    results: dict[str, list[Outcome]] = {name: [run(item) for item in items] for name, run in runners.items()}
+    by_tag: dict[str, dict[str, Any]] = defaultdict(dict)
+    tags = sorted({t for i in items for t in i.get("tags", [])})
+    for name, outcomes in results.items():
+        for tag in tags:
+            chosen = [(i, o) for i, o in zip(items, outcomes, strict=True) if tag in i.get("tags", [])]
+            by_tag[tag][name] = score([i for i, _ in chosen], [o for _, o in chosen])
+    failures = []
+    if "full" in results:
+        failures = [{"id": i["id"], "question": i["question"], "turns": i.get("turns", []), "why": o.why,
+                     "answer": o.answer} for i, o in zip(items, results["full"], strict=True) if o.passed is False]
+    return {"systems": {name: score(items, outcomes) for name, outcomes in results.items()},
+            "by_tag": dict(by_tag), "failures": failures}
+
+
+def below_thresholds(report: dict[str, Any]) -> list[str]:
+    """The gate: which thresholds the full system misses."""
+    full = report["systems"]["full"]
+    return [f"{k} {full[k]:.3f} < {v}" for k, v in THRESHOLDS.items() if (full.get(k) or 0.0) < v]
