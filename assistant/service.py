@@ -135,7 +135,9 @@ class Assistant:
         if not u.in_domain and not self._near_data(u.question):
             u.intent = "refuse"
             return self._refuse(d, u, catalog)
-        if not u.projects and u.intent in ("list", "indicators", "value") and has_any(for_matching(u.question), lx.DESCRIBED):
+        q = for_matching(u.question)
+        if not u.projects and u.intent in ("list", "indicators", "value") and len(u.residual) >= 2 \
+                and has_any(q, lx.DESCRIBED) and not has_any(q, lx.ACROSS_PROJECTS):
             self._described_project(u, catalog, timings)
         handler = getattr(self, f"_{u.intent}")
         handler(d, u, catalog, timings)
@@ -222,11 +224,13 @@ class Assistant:
                     if A.in_category(i, u.level1, u.level2)]
             if u.has_category and not rows:
                 return self._indicators(d, u, catalog, timings)
-            if len(rows) <= 1 or not u.has_category:
+            if len(rows) <= len(u.projects) or not u.has_category:
                 topic = u.residual if len(u.residual) >= 2 else u.question
-                hits = search(self.index, topic, Filters(projects=u.projects, level1=u.level1, level2=u.level2,
-                                                         kind="indicator"), k=3, timings=timings)
-                targets = [h.record for h in hits[:1] if isinstance(h.record, Indicator)] or rows[:1]
+                for p in u.projects:  # the best row of each project asked about
+                    hits = search(self.index, topic, Filters(projects=[p], level1=u.level1, level2=u.level2,
+                                                             kind="indicator"), k=3, timings=timings)
+                    targets += [h.record for h in hits[:1] if isinstance(h.record, Indicator)]
+                targets = targets or rows[:1]
             else:
                 targets = rows
         if not targets:

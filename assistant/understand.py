@@ -233,7 +233,8 @@ def understand(question: str, catalog: Catalog, places: frozenset[str]) -> Under
     u.negated = has_any(q, lx.NEGATION) and not has_any(q, ("有没有",))
     u.comparator = _comparator(q)
     u.ordinal = next((n for w, n in lx.ORDINALS.items() if w in q), None)
-    u.value_field = "annual" if has_any(q, lx.ANNUAL_WORDS) else "period" if has_any(q, lx.PERIOD_WORDS) else ""
+    annual, period = has_any(q, lx.ANNUAL_WORDS), has_any(q, lx.PERIOD_WORDS)
+    u.value_field = "annual" if annual and not period else "period" if period and not annual else ""
     for key, label in (("fiscal", "财政拨款"), ("special", "财政专户"), ("other", "其他资金")):
         if label in q:
             u.column = key
@@ -264,7 +265,8 @@ def residual(q: str, u: Understanding) -> str:
 def _intent(q: str, u: Understanding) -> str:
     if u.outside:
         return "refuse"
-    if has_any(q, lx.TOTAL) and not u.mentions:
+    counts_indicators = "指标" in q and has_any(q, lx.COUNT)
+    if has_any(q, lx.TOTAL) and not u.mentions and not counts_indicators:
         return "total"
     if has_any(q, lx.MAXIMUM) or has_any(q, lx.MINIMUM):
         return "extreme"
@@ -272,13 +274,14 @@ def _intent(q: str, u: Understanding) -> str:
         return "list"
     if u.mentions and not u.project_named and has_any(q, (*lx.REVERSE, "哪些项目", "在哪", "哪几个")):
         return "reverse"
-    if (u.comparator and ("项目" in q or has_any(q, lx.COUNT))) or has_any(q, ("几个项目", "多少个项目", "项目数")):
+    if not u.project_named and not u.has_category and not u.mentions and (
+            u.comparator or has_any(q, lx.PROJECT_LIST)):
         return "count"
     if has_any(q, lx.REVERSE) and (u.mentions or not u.project_named):
         return "reverse"
     if not u.project_named:
         if u.mentions:
-            return "reverse" if has_any(q, ("哪些项目", "在哪", "哪几个", "哪个项目")) else "value"
+            return "value"
         if u.has_category:
             return "list"
         if has_any(q, lx.FUNDING):
@@ -288,15 +291,18 @@ def _intent(q: str, u: Understanding) -> str:
         if has_any(q, lx.GOAL) and not has_any(q, ("目标值",)):
             return "goal"
         return "search"
+    asks_list = counts_indicators or has_any(q, lx.ALL_INDICATORS)
     if has_any(q, lx.FUNDING):
         return "funding"
     if u.mentions:
         return "value"
+    if u.has_category:
+        return "value" if has_any(q, lx.VALUE) and not has_any(q, lx.EXISTENCE) and not asks_list else "indicators"
     if has_any(q, lx.AMOUNT):
         return "amount"
     if has_any(q, lx.GOAL) and not has_any(q, ("目标值", "指标")):
         return "goal"
-    if u.has_category:
+    if asks_list:
         return "indicators"
     if has_any(q, lx.VALUE) or len(u.residual) >= 2:
         return "value"
