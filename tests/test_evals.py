@@ -1,0 +1,31 @@
+"""evals/: the metrics, and the CI gate on the gold Q&A."""
+
+from __future__ import annotations
+
+import pytest
+
+from evals import metrics as m
+from evals.run import GOLD, THRESHOLDS, below_thresholds, evaluate, load_gold
+
+
+def test_ndcg_uses_the_ideal_over_min_relevant_k() -> None:
+    a, b, c = ("p", "a"), ("p", "b"), ("p", "c")
+    assert m.ndcg_at([a, b], {a, b}) == pytest.approx(1.0)
+    assert m.ndcg_at([c, a], {a}) == pytest.approx(1 / 1.584962500721156)
+    assert m.ndcg_at([c], {a}) == 0.0
+    assert m.reciprocal_rank([c, a], {a}) == 0.5
+    assert m.hit_at([c, a], {a}, 1) == 0.0 and m.hit_at([c, a], {a}, 5) == 1.0
+
+
+def test_gold_is_well_formed() -> None:
+    items = load_gold()
+    assert len(items) >= 80
+    assert len({i["id"] for i in items}) == len(items)
+    tags = {t for i in items for t in i["tags"]}
+    assert {"followup", "list", "total", "extreme", "reverse", "absent", "refuse", "paraphrase"} <= tags
+
+
+def test_full_system_meets_the_gold_thresholds(index) -> None:
+    report = evaluate(index, GOLD, systems=("full",))
+    failing = "\n".join(f"{f['id']} {f['question']} {f['why']}" for f in report["failures"])
+    assert not below_thresholds(report), f"{below_thresholds(report)} (thresholds {THRESHOLDS})\n{failing}"
