@@ -17,7 +17,7 @@ T_REFUSE = ("抱歉,这个问题不在我能回答的范围内。我只回答已
             "各项目的预算金额、资金来源、绩效目标,以及产出、效益、满意度等绩效指标和指标值。")
 T_OUTSIDE = "数据中没有关于“{places}”的表格。目前已导入的部门:{departments}。"
 T_NOT_FOUND = "在已导入的数据中没有找到能回答这个问题的内容。"
-T_NO_PROJECT = "没有找到你说的项目。已导入的项目有:{names}。"
+T_UNKNOWN_PROJECT = "已导入的数据中没有“{name}”这个项目。名称最接近的项目有:{closest}。可以换用这些名称再问。"
 T_EMPTY_VALUE = "未填写"
 COLUMN_LABELS = {"total": "总计", "fiscal": "财政拨款", "special": "财政专户拨款", "other": "其他资金"}
 

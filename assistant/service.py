@@ -6,8 +6,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from rapidfuzz import fuzz, process
+
 from assistant import answer as A
 from assistant import lexicon as lx
+from assistant.llm import make_phraser
 from assistant.retrieve import Filters, Hit, search, top_similarity
 from assistant.understand import Understanding, has_any, understand
 from errors import IndexMissingError
@@ -51,13 +54,15 @@ class Answer:
     intent: str
     latency_ms: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    phrased_by: str = "template"  # "llm" when a configured LLM's rewrite passed the grounding guard
+    llm_note: str = ""  # why an LLM rewrite was rejected
 
     def to_json(self, qid: str | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {"id": qid} if qid is not None else {}
         out.update(question=self.question, resolved_question=self.resolved_question, answer=self.answer,
                    found=self.found, refused=self.refused,
                    citations=[A.citation(n, r) for n, r in enumerate(self.citations, 1)],
-                   intent=self.intent, latency_ms=round(self.latency_ms, 2),
+                   intent=self.intent, phrased_by=self.phrased_by, latency_ms=round(self.latency_ms, 2),
                    timings_ms={k: round(v, 2) for k, v in self.timings.items()})
         return out
 
@@ -68,6 +73,7 @@ class Assistant:
     def __init__(self, index: Index | None = None, settings: Settings | None = None) -> None:
         self.index = index or open_index(settings)
         self._places: tuple[str, frozenset[str]] | None = None
+        self.phraser = make_phraser(self.index.settings)
 
     @property
     def catalog(self) -> Catalog:
@@ -114,8 +120,14 @@ class Assistant:
         t_compose = time.perf_counter()
         if state is not None:
             remember(state, u, draft, catalog)
-        result = Answer(question=question, resolved_question=resolved, answer=draft.text, found=draft.found and not draft.refused,
-                        refused=draft.refused, citations=draft.cited, intent=u.intent, timings=timings)
+        text, phrased_by, note = draft.text, "template", ""
+        if self.phraser is not None and draft.cited and not draft.refused:
+            phrasing = self.phraser.phrase(resolved, draft.text, draft.cited)
+            text, note = phrasing.text, phrasing.reason
+            phrased_by = "llm" if phrasing.by_llm else "template"
+        result = Answer(question=question, resolved_question=resolved, answer=text, found=draft.found and not draft.refused,
+                        refused=draft.refused, citations=draft.cited, intent=u.intent, timings=timings,
+                        phrased_by=phrased_by, llm_note=note)
         timings["compose"] = (time.perf_counter() - t_compose) * 1000 + timings.pop("_compose", 0.0)
         result.latency_ms = (time.perf_counter() - start) * 1000
         return result
@@ -135,6 +147,8 @@ class Assistant:
         if not u.in_domain and not self._near_data(u.question):
             u.intent = "refuse"
             return self._refuse(d, u, catalog)
+        if u.named and self._unknown_project(d, u, catalog, timings):
+            return d
         q = for_matching(u.question)
         if not u.projects and u.intent in ("list", "indicators", "value") and len(u.residual) >= 2 \
                 and has_any(q, lx.DESCRIBED) and not has_any(q, lx.ACROSS_PROJECTS):
@@ -177,6 +191,22 @@ class Assistant:
         if not hits:
             return []
         return [self._project_of(hits[0].record, catalog)]
+
+    def _unknown_project(self, d: A.Draft, u: Understanding, catalog: Catalog, timings: dict[str, float]) -> bool:
+        """A named project the data lacks: say so and offer the closest names, unless the name
+        is another way of saying an indexed project ("党建指导员补贴" → 两新组织党务工作者补贴)."""
+        hits = search(self.index, u.named, Filters(departments=u.departments, kind="project"), k=3, timings=timings)
+        if hits:
+            asked = {t for t in tokenize(u.named) if len(t) == 2}
+            have = {t for t in tokenize(retrieval_text(hits[0].record)) if len(t) == 2}
+            if asked and len(asked & have) / len(asked) >= 0.5:
+                u.projects, u.project_named = [self._project_of(hits[0].record, catalog)], True
+                return False
+        names = list(dict.fromkeys(p.project for p in catalog.projects))
+        closest = [name for name, score, _ in process.extract(u.named, names, scorer=fuzz.WRatio, limit=3) if score > 0]
+        d.found = False
+        d.say(A.T_UNKNOWN_PROJECT.format(name=u.named, closest="、".join(closest)))
+        return True
 
     def _described_project(self, u: Understanding, catalog: Catalog, timings: dict[str, float]) -> None:
         """"帮扶黔南州的项目有哪些产出指标": a project named by what it does, found by its goal."""

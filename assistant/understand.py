@@ -29,6 +29,8 @@ _STOP = {"工作", "经费", "项目", "服务", "补贴", "资金", "单位", "
 _COMPARATOR = re.compile(r"(超过|大于|高于|多于|不少于|不低于|至少|小于|低于|少于|不超过|不到|以上|以下)\s*(\d+(?:\.\d+)?)\s*万?"
                          r"|(\d+(?:\.\d+)?)\s*万(?:元)?\s*(以上|以下)")
 _YEAR = re.compile(r"(20[0-4]\d)\s*年")
+# A project-like name in the question: "城市绿化养护经费" (no 的/那/这 inside: those are descriptions).
+_NAMED = re.compile(r"([^\s的那这哪些个,。?!、:;|]{2,14}?(?:工作经费|项目经费|专项资金|经费|补贴|专项))")
 _CATEGORY_POOL: tuple[Category, ...] = tuple(sorted(LEVEL2 + LEVEL1, key=lambda c: -max(len(v) for v in variants(c))))
 
 
@@ -54,6 +56,7 @@ class Understanding:
     followup: bool = False  # elliptical: leans on the conversation
     project_named: bool = False
     residual: str = ""  # what is left after names, categories and cue words: the topic
+    named: str = ""  # a project-like name in the question that matched no project
 
     @property
     def has_category(self) -> bool:
@@ -239,6 +242,9 @@ def understand(question: str, catalog: Catalog, places: frozenset[str]) -> Under
         if label in q:
             u.column = key
     u.residual = residual(q, u)
+    if not u.projects:
+        m = _NAMED.search(q)
+        u.named = m.group(1) if m and len(m.group(1)) > 3 else ""
     u.in_domain = bool(u.projects or u.departments or u.has_category or u.mentions or has_any(q, lx.DOMAIN_WORDS))
     u.followup = has_any(q, lx.FOLLOWUP) or u.ordinal is not None or len(q) <= 6
     u.intent = _intent(q, u)
