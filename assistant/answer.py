@@ -91,11 +91,6 @@ def in_category(ind: Indicator, level1: tuple[str, ...], level2: tuple[str, ...]
     return ind.level2_code in level2 or ind.level1_code in level1
 
 
-def project_indicators(project: Project, indicators: list[Indicator]) -> list[Indicator]:
-    return [i for i in indicators if (i.project, i.department, i.year, i.source) ==
-            (project.project, project.department, project.year, project.source)]
-
-
 def label(p: Project, many_departments: bool) -> str:
     return f"{p.department}{p.year or ''}年的{p.project}" if many_departments else p.project
 

@@ -72,8 +72,12 @@ def _ranks(ids: Iterable[str]) -> dict[str, int]:
 
 
 def search(index: Index, query: str, filters: Filters | None = None, k: int = 10,
-           timings: dict[str, float] | None = None) -> list[Hit]:
-    """Rows ranked for a query: dense and BM25 lists fused by reciprocal rank."""
+           timings: dict[str, float] | None = None, pool: list[Record] | None = None) -> list[Hit]:
+    """Rows ranked for a query: dense and BM25 lists fused by reciprocal rank.
+
+    `pool`, when given, is every row the filters can allow (e.g. the named projects' rows),
+    so a filtered search never scans the whole catalog.
+    """
     filters = filters or Filters()
     catalog = index.catalog
     clock = time.perf_counter()
@@ -87,8 +91,9 @@ def search(index: Index, query: str, filters: Filters | None = None, k: int = 10
     lexical = [catalog.records[n].id for n in allowed if filters.allows(catalog.records[n])][: 3 * k]
     if len(lexical) < k and (filters.projects or filters.level1 or filters.level2):
         # Small filtered sets: rank every allowed row, so nothing in scope is missed.
-        pool = [n for n, r in enumerate(catalog.records) if filters.allows(r)]
-        lexical = [catalog.records[n].id for n in sorted(pool, key=lambda n: -scores[n]) if scores[n] > 0][: 3 * k]
+        rows = [r for r in (pool if pool is not None else catalog.records) if filters.allows(r)]
+        ranked = sorted(((float(scores[catalog.position[r.id]]), r.id) for r in rows), reverse=True)
+        lexical = [i for score, i in ranked if score > 0][: 3 * k]
     t_lex = time.perf_counter()
     d_rank = _ranks(i for i, _ in dense)
     l_rank = _ranks(lexical)

@@ -13,6 +13,7 @@ from assistant import lexicon as lx
 from assistant.llm import make_phraser
 from assistant.retrieve import Filters, Hit, search, top_similarity
 from assistant.understand import Understanding, has_any, understand
+from assistant.vocabulary import Vocabulary
 from errors import IndexMissingError
 from index.lexical import tokenize
 from index.nodes import retrieval_text
@@ -72,7 +73,7 @@ class Assistant:
 
     def __init__(self, index: Index | None = None, settings: Settings | None = None) -> None:
         self.index = index or open_index(settings)
-        self._places: tuple[str, frozenset[str]] | None = None
+        self._vocabulary: Vocabulary | None = None
         self.phraser = make_phraser(self.index.settings)
 
     @property
@@ -82,13 +83,13 @@ class Assistant:
             raise IndexMissingError("索引为空:请先运行 `python -m index build data/` 导入表格")
         return catalog
 
-    def places(self, catalog: Catalog) -> frozenset[str]:
-        """Place names the data covers (in department names or any row text)."""
-        if self._places is None or self._places[0] != catalog.fingerprint:
-            blob = for_matching(" ".join({r.department for r in catalog.records}
-                                         | {getattr(r, "goal", "") for r in catalog.projects}))
-            self._places = (catalog.fingerprint, frozenset(p for p in lx.PLACES if p in blob))
-        return self._places[1]
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """Name maps over the current catalog, rebuilt when the index changes."""
+        catalog = self.catalog
+        if self._vocabulary is None or self._vocabulary.catalog is not catalog:
+            self._vocabulary = Vocabulary(catalog)
+        return self._vocabulary
 
     def _near_data(self, question: str) -> bool:
         catalog = self.catalog
@@ -111,15 +112,15 @@ class Assistant:
         """Answer one question; `state` (updated in place) carries the conversation."""
         start = time.perf_counter()
         timings: dict[str, float] = {}
-        catalog = self.catalog
+        v = self.vocabulary
         question = question.strip()
-        u = understand(question, catalog, self.places(catalog))
-        resolved = apply_context(u, state, catalog) if state is not None else question
+        u = understand(question, v)
+        resolved = apply_context(u, state, v) if state is not None else question
         timings["understand"] = (time.perf_counter() - start) * 1000
-        draft = self._compose(u, catalog, timings)
+        draft = self._compose(u, v, timings)
         t_compose = time.perf_counter()
         if state is not None:
-            remember(state, u, draft, catalog)
+            remember(state, u, draft, v)
         text, phrased_by, note = draft.text, "template", ""
         if self.phraser is not None and draft.cited and not draft.refused:
             phrasing = self.phraser.phrase(resolved, draft.text, draft.cited)
@@ -140,40 +141,40 @@ class Assistant:
         return self.ask(question, state)
 
     # -- composing -------------------------------------------------------------
-    def _compose(self, u: Understanding, catalog: Catalog, timings: dict[str, float]) -> A.Draft:
+    def _compose(self, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> A.Draft:
         d = A.Draft()
         if u.intent == "refuse":
-            return self._refuse(d, u, catalog)
+            return self._refuse(d, u, v)
         if not u.in_domain and not self._near_data(u.question):
             u.intent = "refuse"
-            return self._refuse(d, u, catalog)
-        if u.named and self._unknown_project(d, u, catalog, timings):
+            return self._refuse(d, u, v)
+        if u.named and self._unknown_project(d, u, v, timings):
             return d
         q = for_matching(u.question)
         if not u.projects and u.intent in ("list", "indicators", "value") and len(u.residual) >= 2 \
                 and has_any(q, lx.DESCRIBED) and not has_any(q, lx.ACROSS_PROJECTS):
-            self._described_project(u, catalog, timings)
+            self._described_project(u, v, timings)
         handler = getattr(self, f"_{u.intent}")
-        handler(d, u, catalog, timings)
+        handler(d, u, v, timings)
         if not d.cited and not d.parts:
             d.found = False
             d.say(A.T_NOT_FOUND)
         return d
 
-    def _refuse(self, d: A.Draft, u: Understanding, catalog: Catalog) -> A.Draft:
+    def _refuse(self, d: A.Draft, u: Understanding, v: Vocabulary) -> A.Draft:
         d.refused = True
         d.found = False
         if u.outside:
-            departments = "、".join(sorted({p.department for p in catalog.projects}))
+            departments = "、".join(sorted({p.department for p in v.projects}))
             d.say(A.T_OUTSIDE.format(places="、".join(u.outside), departments=departments))
         d.say(A.T_REFUSE)
         return d
 
-    def _scope(self, u: Understanding, catalog: Catalog) -> list[Project]:
+    def _scope(self, u: Understanding, v: Vocabulary) -> list[Project]:
         """Projects a question ranges over: the named ones, else the named departments/year, else all."""
         if u.projects:
             return u.projects
-        projects = catalog.projects
+        projects = v.projects
         if u.departments:
             projects = [p for p in projects if p.department in u.departments]
         if u.year:
@@ -183,16 +184,16 @@ class Assistant:
     def _many_departments(self, projects: list[Project]) -> bool:
         return len({(p.department, p.year) for p in projects}) > 1
 
-    def _best_projects(self, u: Understanding, catalog: Catalog, timings: dict[str, float]) -> list[Project]:
+    def _best_projects(self, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> list[Project]:
         """The projects a question means when it names none: the best-ranked rows' projects."""
         if u.projects:
             return u.projects
         hits = search(self.index, u.question, Filters(departments=u.departments), k=5, timings=timings)
         if not hits:
             return []
-        return [self._project_of(hits[0].record, catalog)]
+        return [v.project_for(hits[0].record)]
 
-    def _unknown_project(self, d: A.Draft, u: Understanding, catalog: Catalog, timings: dict[str, float]) -> bool:
+    def _unknown_project(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> bool:
         """A named project the data lacks: say so and offer the closest names, unless the name
         is another way of saying an indexed project ("党建指导员补贴" → 两新组织党务工作者补贴)."""
         hits = search(self.index, u.named, Filters(departments=u.departments, kind="project"), k=3, timings=timings)
@@ -200,71 +201,63 @@ class Assistant:
             asked = {t for t in tokenize(u.named) if len(t) == 2}
             have = {t for t in tokenize(retrieval_text(hits[0].record)) if len(t) == 2}
             if asked and len(asked & have) / len(asked) >= 0.5:
-                u.projects, u.project_named = [self._project_of(hits[0].record, catalog)], True
+                u.projects, u.project_named = [v.project_for(hits[0].record)], True
                 return False
-        names = list(dict.fromkeys(p.project for p in catalog.projects))
+        names = list(dict.fromkeys(p.project for p in v.projects))
         closest = [name for name, score, _ in process.extract(u.named, names, scorer=fuzz.WRatio, limit=3) if score > 0]
         d.found = False
         d.say(A.T_UNKNOWN_PROJECT.format(name=u.named, closest="、".join(closest)))
         return True
 
-    def _described_project(self, u: Understanding, catalog: Catalog, timings: dict[str, float]) -> None:
+    def _described_project(self, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
         """"帮扶黔南州的项目有哪些产出指标": a project named by what it does, found by its goal."""
         hits = search(self.index, u.residual or u.question, Filters(departments=u.departments, kind="project"), k=3,
                       timings=timings)
         if hits and hits[0].lexical_rank == 0 and hits[0].dense_rank == 0:
-            u.projects = [self._project_of(hits[0].record, catalog)]
+            u.projects = [v.project_for(hits[0].record)]
             u.project_named = True
             u.intent = "indicators" if u.has_category and u.intent == "list" else u.intent
 
-    def _project_of(self, r: Record, catalog: Catalog) -> Project:
-        if isinstance(r, Project):
-            return r
-        for p in catalog.projects:
-            if (p.project, p.department, p.year, p.source) == (r.project, r.department, r.year, r.source):
-                return p
-        raise KeyError(r.project)
-
-    def _per_project(self, d: A.Draft, u: Understanding, catalog: Catalog, timings: dict[str, float], write: Any) -> None:
-        projects = self._best_projects(u, catalog, timings)
+    def _per_project(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float], write: Any) -> None:
+        projects = self._best_projects(u, v, timings)
         many = self._many_departments(projects)
         if len(projects) > 1 and not many:
             d.say(f"有{len(projects)}个项目与问题相符,分别回答:")
         for p in projects:
             write(d, p, A.label(p, many))
 
-    def _amount(self, d: A.Draft, u: Understanding, catalog: Catalog, timings: dict[str, float]) -> None:
-        self._per_project(d, u, catalog, timings, A.write_amount)
+    def _amount(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
+        self._per_project(d, u, v, timings, A.write_amount)
 
-    def _funding(self, d: A.Draft, u: Understanding, catalog: Catalog, timings: dict[str, float]) -> None:
-        self._per_project(d, u, catalog, timings, A.write_funding)
+    def _funding(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
+        self._per_project(d, u, v, timings, A.write_funding)
 
-    def _goal(self, d: A.Draft, u: Understanding, catalog: Catalog, timings: dict[str, float]) -> None:
-        self._per_project(d, u, catalog, timings, A.write_goal)
+    def _goal(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
+        self._per_project(d, u, v, timings, A.write_goal)
 
-    def _indicators(self, d: A.Draft, u: Understanding, catalog: Catalog, timings: dict[str, float]) -> None:
+    def _indicators(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
         many = self._many_departments(u.projects)
         for p in u.projects:
-            A.write_indicators(d, p, A.project_indicators(p, catalog.indicators), u.level1, u.level2, A.label(p, many))
+            A.write_indicators(d, p, v.indicators_of(p), u.level1, u.level2, A.label(p, many))
 
-    def _value(self, d: A.Draft, u: Understanding, catalog: Catalog, timings: dict[str, float]) -> None:
+    def _value(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
         targets = list(u.mentions)
         if not targets and u.projects:
-            rows = [i for p in u.projects for i in A.project_indicators(p, catalog.indicators)
+            rows = [i for p in u.projects for i in v.indicators_of(p)
                     if A.in_category(i, u.level1, u.level2)]
             if u.has_category and not rows:
-                return self._indicators(d, u, catalog, timings)
+                return self._indicators(d, u, v, timings)
             if len(rows) <= len(u.projects) or not u.has_category:
                 topic = u.residual if len(u.residual) >= 2 else u.question
                 for p in u.projects:  # the best row of each project asked about
                     hits = search(self.index, topic, Filters(projects=[p], level1=u.level1, level2=u.level2,
-                                                             kind="indicator"), k=3, timings=timings)
+                                                             kind="indicator"), k=3, timings=timings, pool=v.indicators_of(p))
                     targets += [h.record for h in hits[:1] if isinstance(h.record, Indicator)]
                 targets = targets or rows[:1]
             else:
                 targets = rows
         if not targets:
-            return self._search(d, u, catalog, timings)
+            return self._search(d, u, v, timings)
         many = len({t.project for t in targets}) > 1
         if many and not u.projects:
             d.say(f"“{targets[0].indicator}”出现在{len({t.project for t in targets})}个项目中:")
@@ -272,7 +265,7 @@ class Assistant:
             A.write_value(d, t, u.value_field)
         return None
 
-    def _reverse(self, d: A.Draft, u: Understanding, catalog: Catalog, timings: dict[str, float]) -> None:
+    def _reverse(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
         targets: list[Indicator] = list(u.mentions)
         if not targets:
             hits = search(self.index, u.question, Filters(projects=u.projects, departments=u.departments,
@@ -294,12 +287,12 @@ class Assistant:
                 r = rows[0]
                 d.say(f"“{r.indicator}”是{r.project}的{A.category_path(r)}指标,{A.values_text(r)}{d.ref(r)}。")
 
-    def _list(self, d: A.Draft, u: Understanding, catalog: Catalog, timings: dict[str, float]) -> None:
-        scope = self._scope(u, catalog)
+    def _list(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
+        scope = self._scope(u, v)
         many = self._many_departments(scope)
         q = for_matching(u.question)
         if has_any(q, lx.EMPTY_VALUE_WORDS):
-            rows = [i for p in scope for i in A.project_indicators(p, catalog.indicators) if not i.annual_value]
+            rows = [i for p in scope for i in v.indicators_of(p) if not i.annual_value]
             if not rows:
                 d.found = False
                 d.say("所有指标都填写了年度指标值。")
@@ -311,7 +304,7 @@ class Assistant:
         having: list[tuple[Project, list[Indicator]]] = []
         lacking: list[Project] = []
         for p in scope:
-            rows = [i for i in A.project_indicators(p, catalog.indicators) if A.in_category(i, u.level1, u.level2)]
+            rows = [i for i in v.indicators_of(p) if A.in_category(i, u.level1, u.level2)]
             (having.append((p, rows)) if rows else lacking.append(p))
         if u.negated:
             if not lacking:
@@ -329,8 +322,8 @@ class Assistant:
             items = ";".join(f"“{r.indicator}”({r.level2 or r.level1}):{A.values_text(r)}{d.ref(r)}" for r in rows)
             d.say(f"{n}. {A.label(p, many)}:{items}")
 
-    def _total(self, d: A.Draft, u: Understanding, catalog: Catalog, timings: dict[str, float]) -> None:
-        scope = u.projects if len(u.projects) > 1 else self._scope(u, catalog)
+    def _total(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
+        scope = u.projects if len(u.projects) > 1 else self._scope(u, v)
         column = A.COLUMN_LABELS[u.column]
         values = [(p, getattr(p, u.column)) for p in scope]
         total = sum(v or 0.0 for _, v in values)
@@ -341,7 +334,7 @@ class Assistant:
         if len(scope) > 3:
             d.parts.extend(f"{n}. {A.label(p, many)}:{A.money(v)}" for n, (p, v) in enumerate(values, 1))
         if not u.projects or len(u.projects) > 3:
-            for doc in catalog.documents:
+            for doc in v.catalog.documents:
                 if doc.grand_total is None or u.column != "total":
                     continue
                 in_doc = [p for p in scope if p.source == doc.source]
@@ -352,8 +345,8 @@ class Assistant:
                 d.say(f"{doc.department}{doc.year}年表中“合计”为 {A.money(doc.grand_total)},与各项目之和{agree}"
                       f"(来源:{doc.source})。")
 
-    def _extreme(self, d: A.Draft, u: Understanding, catalog: Catalog, timings: dict[str, float]) -> None:
-        scope = [p for p in self._scope(u, catalog) if getattr(p, u.column) is not None]
+    def _extreme(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
+        scope = [p for p in self._scope(u, v) if getattr(p, u.column) is not None]
         if not scope:
             return
         q = for_matching(u.question)
@@ -367,8 +360,8 @@ class Assistant:
         names = "、".join(f"{A.label(p, many)}{d.ref(p)}" for p in winners)
         d.say(f"在{len(scope)}个项目中,{A.COLUMN_LABELS[u.column]}{word}的是{names},为 {A.money(target)}。")
 
-    def _count(self, d: A.Draft, u: Understanding, catalog: Catalog, timings: dict[str, float]) -> None:
-        scope = self._scope(u, catalog)
+    def _count(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
+        scope = self._scope(u, v)
         many = self._many_departments(scope)
         if u.comparator:
             op, bound = u.comparator
@@ -383,7 +376,7 @@ class Assistant:
         d.say(f"{cond}共{len(chosen)}个:")
         d.parts.extend(f"{n}. {A.label(p, many)}:{A.money(p.total)}{d.ref(p)}" for n, p in enumerate(chosen, 1))
 
-    def _search(self, d: A.Draft, u: Understanding, catalog: Catalog, timings: dict[str, float]) -> None:
+    def _search(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
         hits: list[Hit] = search(self.index, u.question, Filters(projects=u.projects, departments=u.departments,
                                                                   level1=u.level1, level2=u.level2), k=5, timings=timings)
         if not hits:
@@ -400,11 +393,11 @@ class Assistant:
 _GLOBAL_INTENTS = ("total", "extreme", "count", "refuse")
 
 
-def apply_context(u: Understanding, state: DialogueState, catalog: Catalog) -> str:
+def apply_context(u: Understanding, state: DialogueState, v: Vocabulary) -> str:
     """Fill what a follow-up leaves out from the conversation; returns the question as understood."""
     if not state.projects and not state.intent:
         return u.question
-    by_id = catalog.by_id
+    by_id = v.catalog.by_id
     previous = [by_id[i] for i in state.projects if i in by_id and isinstance(by_id[i], Project)]
     q = for_matching(u.question)
     inherited = False
@@ -435,8 +428,7 @@ def apply_context(u: Understanding, state: DialogueState, catalog: Catalog) -> s
         u.intent = state.intent if state.intent not in (*_GLOBAL_INTENTS, "list", "reverse", "search") else "indicators"
         if state.intent == "value" and state.indicators:
             names = {for_matching(by_id[i].indicator) for i in state.indicators if i in by_id}
-            scope = {p.project for p in u.projects}
-            u.mentions = [i for i in catalog.indicators if i.project in scope and for_matching(i.indicator) in names]
+            u.mentions = [i for p in u.projects for i in v.indicators_of(p) if for_matching(i.indicator) in names]
             if not u.mentions and not u.has_category:
                 u.intent = "indicators"
         inherited = True
@@ -473,7 +465,7 @@ def resolved_text(u: Understanding) -> str:
     return templates.get(u.intent, f"{subject}:{u.question}")
 
 
-def remember(state: DialogueState, u: Understanding, d: A.Draft, catalog: Catalog) -> None:
+def remember(state: DialogueState, u: Understanding, d: A.Draft, v: Vocabulary) -> None:
     """Carry what this turn was about into the next one."""
     if d.refused:
         return
@@ -482,7 +474,7 @@ def remember(state: DialogueState, u: Understanding, d: A.Draft, catalog: Catalo
         if isinstance(r, Project):
             projects.append(r.id)
         else:
-            projects.extend(p.id for p in catalog.projects if (p.project, p.source) == (r.project, r.source))
+            projects.append(v.project_for(r).id)
     projects = list(dict.fromkeys(projects)) or [p.id for p in u.projects]
     if u.intent in ("total", "count", "list") and len(projects) > 1:
         projects = []  # a list answer has no single subject to refer back to

@@ -13,7 +13,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from assistant import lexicon as lx
-from index.store import Catalog
+from assistant.vocabulary import ProjectKey, Vocabulary, project_key
 from ingest.normalize import for_matching
 from ingest.records import Indicator, Project
 from ingest.taxonomy import (
@@ -184,24 +184,21 @@ def detect_categories(q: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(dict.fromkeys(level1)), tuple(dict.fromkeys(level2))
 
 
-def detect_mentions(q: str, indicators: list[Indicator]) -> list[Indicator]:
-    """Indicators whose name (or a distinctive value) appears in the question, longest first."""
-    hits: list[tuple[int, Indicator]] = []
-    for ind in indicators:
-        name = for_matching(ind.indicator)
-        if len(name) >= 3 and name in q:
-            hits.append((len(name) + 100, ind))
-            continue
-        for value in (ind.period_value, ind.annual_value):
-            v = for_matching(value)
-            if 2 <= len(v) <= 12 and re.search(r"\d", v) and re.search(r"[^\d%.]", v) and v in q:
-                hits.append((len(v), ind))
-                break
-    if not hits:
-        return []
-    best = max(score for score, _ in hits)
-    # Keep every indicator as long as the best (the same name in several projects).
-    return [ind for score, ind in hits if score == best]
+def detect_mentions(q: str, vocab: Vocabulary, scope: set[ProjectKey] | None = None) -> list[Indicator]:
+    """Indicators whose name (or a distinctive value) appears in the question; the longest wins,
+    and every row with that name is kept (the same indicator in several projects)."""
+    def in_scope(rows: list[Indicator]) -> list[Indicator]:
+        return [r for r in rows if not scope or project_key(r) in scope]
+
+    names = [n for n in vocab.by_name if len(n) >= 3 and n in q]
+    for name in sorted(names, key=len, reverse=True):
+        if rows := in_scope(vocab.by_name[name]):
+            return rows
+    values = [v for v in vocab.by_value if v in q]
+    for value in sorted(values, key=len, reverse=True):
+        if rows := in_scope(vocab.by_value[value]):
+            return rows
+    return []
 
 
 def _comparator(q: str) -> tuple[str, float] | None:
@@ -214,15 +211,15 @@ def _comparator(q: str) -> tuple[str, float] | None:
     return ("<" if word in ("小于", "低于", "少于", "不超过", "不到", "以下") else ">"), number
 
 
-def understand(question: str, catalog: Catalog, places: frozenset[str]) -> Understanding:
-    """Read one question (no conversation context) against the catalog."""
+def understand(question: str, vocab: Vocabulary) -> Understanding:
+    """Read one question (no conversation context) against the indexed data."""
     q = for_matching(question)
     u = Understanding(question=question)
-    u.departments = match_departments(q, sorted({p.department for p in catalog.projects}))
+    u.departments = match_departments(q, vocab.departments)
     year = _YEAR.search(q)
     u.year = int(year.group(1)) if year else 0
-    u.outside = [p for p in lx.PLACES if p in q and p not in places]
-    projects = catalog.projects
+    u.outside = [p for p in lx.PLACES if p in q and p not in vocab.places]
+    projects = vocab.candidates(q)
     if u.departments:
         projects = [p for p in projects if p.department in u.departments]
     if u.year and any(p.year == u.year for p in projects):
@@ -230,9 +227,7 @@ def understand(question: str, catalog: Catalog, places: frozenset[str]) -> Under
     u.projects = match_projects(q, projects)
     u.project_named = bool(u.projects)
     u.level1, u.level2 = detect_categories(q)
-    scope = {p.project for p in u.projects}
-    pool = [i for i in catalog.indicators if not scope or i.project in scope]
-    u.mentions = detect_mentions(q, pool)
+    u.mentions = detect_mentions(q, vocab, {project_key(p) for p in u.projects} or None)
     u.negated = has_any(q, lx.NEGATION) and not has_any(q, ("有没有",))
     u.comparator = _comparator(q)
     u.ordinal = next((n for w, n in lx.ORDINALS.items() if w in q), None)
