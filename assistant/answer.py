@@ -18,6 +18,9 @@ T_REFUSE = ("抱歉,这个问题不在我能回答的范围内。我只回答已
 T_OUTSIDE = "数据中没有关于“{places}”的表格。目前已导入的部门:{departments}。"
 T_NOT_FOUND = "在已导入的数据中没有找到能回答这个问题的内容。"
 T_UNKNOWN_PROJECT = "已导入的数据中没有“{name}”这个项目。名称最接近的项目有:{closest}。可以换用这些名称再问。"
+T_NO_YEAR = "{who}没有{year}年的表格;已导入的年份:{years}。"
+T_SEVERAL = "有{n}个项目与问题相符,分别回答:"
+T_TOO_MANY = "下面只列出前{k}个;请说明部门或年度以缩小范围。"
 T_EMPTY_VALUE = "未填写"
 COLUMN_LABELS = {"total": "总计", "fiscal": "财政拨款", "special": "财政专户拨款", "other": "其他资金"}
 

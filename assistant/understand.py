@@ -148,18 +148,23 @@ def match_projects(q: str, projects: list[Project]) -> list[Project]:
     return chosen
 
 
-def department_forms(department: str) -> set[str]:
-    """A department's names as people say them: full, without the region prefix, aliases."""
-    full = for_matching(department)
+_REGION = re.compile(r"^[^省市区县]{1,8}?(?:自治区|省|市|区|县)(?=.{2,})")
+
+
+@lru_cache(maxsize=4096)
+def department_forms(department: str) -> frozenset[str]:
+    """A department's names as people say them: 广州市白云区民政局 → 白云区民政局 → 民政局, and aliases."""
+    full = for_matching(department).replace("(部门)", "")
     forms = {full}
-    core = re.sub(r"^.*?(省|市|区|县)(?=[^省市区县]{2,})", "", full)
-    core = re.sub(r"^.*?(市|区|县)", "", core) if len(core) > 6 else core
-    forms.add(core)
+    core = full
+    while (m := _REGION.match(core)) and len(core) - m.end() >= 2:
+        core = core[m.end():]
+        forms.add(core)
     for long, short in DEPARTMENT_ALIASES:
         for f in list(forms):
             if long in f:
                 forms.add(f.replace(long, short))
-    return {f for f in forms if len(f) >= 2}
+    return frozenset(f for f in forms if len(f) >= 2)
 
 
 def match_departments(q: str, departments: list[str]) -> list[str]:
