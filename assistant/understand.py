@@ -57,6 +57,7 @@ class Understanding:
     project_named: bool = False
     residual: str = ""  # what is left after names, categories and cue words: the topic
     named: str = ""  # a project-like name in the question that matched no project
+    row_filter: str = ""  # "empty_annual" | "values_differ" | "value:<text>": a condition on indicator rows
 
     @property
     def has_category(self) -> bool:
@@ -195,10 +196,12 @@ def detect_mentions(q: str, vocab: Vocabulary, scope: set[ProjectKey] | None = N
     def in_scope(rows: list[Indicator]) -> list[Indicator]:
         return [r for r in rows if not scope or project_key(r) in scope]
 
-    names = [n for n in vocab.by_name if len(n) >= 3 and n in q]
-    for name in sorted(names, key=len, reverse=True):
-        if rows := in_scope(vocab.by_name[name]):
-            return rows
+    names = sorted((n for n in vocab.by_name if len(n) >= 3 and n in q), key=len, reverse=True)
+    # Every distinct name asked about ("活动出勤率和活动数量"), but not one inside a longer one.
+    distinct = [n for i, n in enumerate(names) if not any(n in longer for longer in names[:i])]
+    found = [r for n in distinct for r in in_scope(vocab.by_name[n])]
+    if found:
+        return found
     values = [v for v in vocab.by_value if v in q]
     for value in sorted(values, key=len, reverse=True):
         if rows := in_scope(vocab.by_value[value]):
@@ -242,6 +245,7 @@ def understand(question: str, vocab: Vocabulary) -> Understanding:
         if label in q:
             u.column = key
     u.residual = residual(q, u)
+    u.row_filter = _row_filter(q, u)
     if not u.projects:
         m = _NAMED.search(q)
         u.named = m.group(1) if m and len(m.group(1)) > 3 else ""
@@ -268,6 +272,20 @@ def residual(q: str, u: Understanding) -> str:
     return "".join(ch for ch in rest if ch not in _PARTICLES and ch.isalnum())
 
 
+_VALUE_TOKEN = re.compile(r"[≥≤<>]?\d+(?:\.\d+)?(?:%|个|次|台|名|家|人|天|元|万元|项)")
+
+
+def _row_filter(q: str, u: Understanding) -> str:
+    if has_any(q, lx.EMPTY_VALUE_WORDS):
+        return "empty_annual"
+    if has_any(q, lx.DIFFERENT) and "年度" in q and "周期" in q:
+        return "values_differ"
+    token = _VALUE_TOKEN.search(q)
+    if token and "指标" in q and has_any(q, lx.LIST) and not u.mentions:
+        return f"value:{token.group(0)}"
+    return ""
+
+
 def _intent(q: str, u: Understanding) -> str:
     if u.outside:
         return "refuse"
@@ -275,8 +293,9 @@ def _intent(q: str, u: Understanding) -> str:
     if has_any(q, lx.TOTAL) and not u.mentions and not counts_indicators:
         return "total"
     if has_any(q, lx.MAXIMUM) or has_any(q, lx.MINIMUM):
-        return "extreme"
-    if has_any(q, lx.EMPTY_VALUE_WORDS):
+        # "满意度要求最高": values are text, not comparable; show them side by side instead.
+        return "list" if u.has_category and not u.project_named else "extreme"
+    if u.row_filter:
         return "list"
     if u.mentions and not u.project_named and has_any(q, (*lx.REVERSE, "哪些项目", "在哪", "哪几个")):
         return "reverse"
@@ -293,7 +312,7 @@ def _intent(q: str, u: Understanding) -> str:
         if has_any(q, lx.FUNDING):
             return "funding"
         if has_any(q, lx.AMOUNT):
-            return "amount"
+            return "total" if u.departments else "amount"
         if has_any(q, lx.GOAL) and not has_any(q, ("目标值",)):
             return "goal"
         return "search"

@@ -123,3 +123,12 @@ def test_a_project_the_data_lacks_gets_the_closest_names(assistant) -> None:
     answer = assistant.ask("城市绿化养护经费的数量指标是什么")
     assert not answer.found and not answer.citations
     assert "城市绿化养护经费" in answer.answer and "最接近" in answer.answer
+
+
+def test_conditions_on_rows_and_several_named_indicators(assistant) -> None:
+    differ = assistant.ask("哪些指标的年度指标值和实施周期指标值不一样")
+    assert {(p, i) for p, i in cited(differ)} == {("扶贫工作经费", "强化社会发动"), ("两新组织党务工作者补贴", "雇员考核")}
+    both = assistant.ask("民营经济服务工作经费的活动出勤率和活动数量")
+    assert [i for _, i in cited(both)] == ["活动出勤率", "活动数量"] and "≥4次" in both.answer
+    most = assistant.ask("哪个项目的指标最多")
+    assert "5条" in most.answer and {p for p, _ in cited(most)} == {"办公场地项目经费", "扶贫工作经费", "民营经济服务工作经费"}
