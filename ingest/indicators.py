@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from ingest.normalize import clean, clean_value, for_matching, to_simplified
+from ingest.normalize import MASK, clean, clean_value, for_matching, repair_by_reference, simplify_chars
 from ingest.records import Repair
 from ingest.taxonomy import BY_CODE, LEVEL1, LEVEL2, Category, children, variants
 
-# An item marker "3、" at the start of the cell or after punctuation/space.
-_ITEM = re.compile(r"(?:^|(?<=[\s。;;,,.:：、]))(\d{1,2})\s*、")
+# An item marker "3、" at the start of the cell or after punctuation/space (or masked markup).
+_ITEM = re.compile(r"(?:^|(?<=[\s。;；,，.．:：、" + MASK + r"]))(\d{1,2})\s*、")
 _LABEL = re.compile(r"(实施周期指标值?|周期指标值|年度指标值?|(?<![期度])指标值)")
 _PART_SEP = re.compile(r"[:;,。]|\.(?!\d)")
 _CODED = re.compile(r"^(\d{1,2})\s*[-_~.、]?\s*(.*)$")
@@ -27,10 +28,13 @@ _CATEGORY_END = ("指标", "效益", "影响", "满意度", "标")
 
 @dataclass
 class RawItem:
-    """One `N、…` span of a cell: the printed number and the verbatim text."""
+    """One `N、…` span of a cell: the printed number, its text and where it sits in the cell."""
 
     number: int
     text: str
+    start: int = 0
+    end: int = 0
+    raw: str = ""  # the span as the source prints it (quotes); `text` when empty
 
 
 @dataclass
@@ -53,14 +57,19 @@ class ItemError(ValueError):
 
 
 def split_items(cell: str) -> tuple[str, list[RawItem]]:
-    """Split a cell at its item markers; returns (text before the first marker, items)."""
+    """Split a cell at its item markers; returns (text before the first marker, items).
+
+    Item offsets are offsets in `cell`, so the caller can quote the source span.
+    """
     marks = list(_ITEM.finditer(cell))
     if not marks:
         return cell, []
     items = []
     for i, m in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else len(cell)
-        items.append(RawItem(int(m.group(1)), cell[m.start() : end].strip()))
+        while end > m.start() and cell[end - 1].isspace():
+            end -= 1
+        items.append(RawItem(int(m.group(1)), cell[m.start() : end], m.start(), end))
     return cell[: marks[0].start()], items
 
 
@@ -72,10 +81,13 @@ def _label_kind(label: str) -> str:
     return "both"
 
 
+@lru_cache(maxsize=65536)
 def _score(words: str, category: Category) -> float:
     """How well category words read as this category (0-100), after OCR fixes."""
-    exact = clean(to_simplified(words))
-    if any(exact == v or exact.startswith(v) for v in variants(category)):
+    exact = clean(simplify_chars(words))
+    # A full name may run into the indicator name (`社会效益指标加强…`); a short form may not:
+    # `产出指际` is a misread 产出指标, not 产出 followed by a name.
+    if any(exact == v or (v.endswith("指标") and exact.startswith(v)) for v in variants(category)):
         return 100.0
     # Known misreadings and fuzzy matches never count as exact: they are repairs.
     w = for_matching(words)
@@ -93,16 +105,27 @@ def split_category_prefix(category: Category, words: str) -> tuple[str, str] | N
     OCR misreads characters but rarely drops them, so the prefix as long as one of the
     category's spellings, agreeing on at least half its characters, is the category.
     """
-    best: tuple[float, int] | None = None
+    best: tuple[int, float, int] | None = None
     for v in variants(category):
         if len(words) - len(v) < 2:
             continue
-        score = _aligned(for_matching(words[: len(v)]), v)
-        if score >= 0.5 and (best is None or (score, len(v)) > best):
-            best = (score, len(v))
+        share = _aligned(for_matching(words[: len(v)]), v)
+        # Most agreeing characters wins: `满意度指际…` is 满意度指标 misread, not 满意度.
+        if share >= 0.5 and (best is None or (round(share * len(v)), share, len(v)) > best):
+            best = (round(share * len(v)), share, len(v))
     if best is None:
         return None
-    return words[: best[1]], words[best[1] :]
+    return words[: best[2]], words[best[2] :]
+
+
+def _split_any_category(words: str) -> tuple[str, str] | None:
+    """Split off the full name of any category the words start with (`经济效益指标强化…`)."""
+    names = sorted((c.name for c in LEVEL1 + LEVEL2), key=len, reverse=True)
+    exact = clean(simplify_chars(words))
+    for name in names:
+        if exact.startswith(name) and len(exact) - len(name) >= 2 and len(exact) == len(words):
+            return words[: len(name)], words[len(name) :]
+    return None
 
 
 @dataclass
@@ -112,21 +135,40 @@ class _Slot:
     raw: str
 
 
-def _read_slots(parts: list[str]) -> tuple[list[_Slot], list[str]]:
-    """Take up to two leading category parts; the rest is the indicator name."""
+def _slot(part: str) -> _Slot | None:
+    """A category part: `22-社会效益指标`, `2 交益指标`, or words alone that read as a category."""
+    m = _CODED.match(part)
+    if m and (m.group(1) in BY_CODE or m.group(1)[:1] in "1234"):
+        return _Slot(m.group(1), m.group(2), part)
+    if part.endswith(_CATEGORY_END) and max(_score(part, c) for c in LEVEL1 + LEVEL2) >= 75:
+        return _Slot("", part, part)
+    return None
+
+
+def _segments(header: str) -> list[tuple[int, int]]:
+    """(start, end) of the non-empty parts of a header between separators."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for m in [*_PART_SEP.finditer(header), None]:
+        stop = m.start() if m else len(header)
+        if header[pos:stop].strip():
+            out.append((pos, stop))
+        pos = m.end() if m else stop
+    return out
+
+
+def _read_slots(header: str) -> tuple[list[_Slot], list[tuple[int, int]]]:
+    """Take up to two leading category parts; the other parts (as spans) hold the indicator name."""
+    spans = _segments(header)
     slots: list[_Slot] = []
     i = 0
-    while i < len(parts) and len(slots) < 2:
-        part = parts[i]
-        m = _CODED.match(part)
-        if m and (m.group(1) in BY_CODE or m.group(1)[:1] in "1234"):
-            slots.append(_Slot(m.group(1), m.group(2), part))
-        elif part.endswith(_CATEGORY_END) and max(_score(part, c) for c in LEVEL1 + LEVEL2) >= 75:
-            slots.append(_Slot("", part, part))
-        else:
+    while i < len(spans) and len(slots) < 2:
+        slot = _slot(header[spans[i][0] : spans[i][1]].strip())
+        if slot is None:
             break
+        slots.append(slot)
         i += 1
-    return slots, parts[i:]
+    return slots, spans[i:]
 
 
 def _best_by_words(words: str, pool: tuple[Category, ...]) -> tuple[Category | None, float]:
@@ -145,6 +187,8 @@ def _resolve(slot: _Slot, pool: tuple[Category, ...], field_name: str) -> tuple[
         only = [c for c in pool if c.parent == slot.code]
         if len(only) == 1:
             by_code = only[0]
+        elif slot.code in BY_CODE and BY_CODE[slot.code].level == pool[0].level:
+            return None, []  # a valid code of this level outside the pool: the caller widens the pool
     by_words, word_score = _best_by_words(slot.words, pool) if slot.words else (None, 0.0)
     repaired = by_code.name if by_code else ""
     if by_code is not None:
@@ -163,25 +207,16 @@ def _resolve(slot: _Slot, pool: tuple[Category, ...], field_name: str) -> tuple[
     return None, []
 
 
-def parse_item(item: RawItem) -> ParsedItem:
-    """Read one item. Raises ItemError when it holds no indicator (a garbled fragment)."""
-    norm = clean(item.text)
-    norm = re.sub(r"^\d{1,2}、", "", norm)
-    labels = list(_LABEL.finditer(norm))
-    if not labels:
-        raise ItemError(f"第{item.number}项没有“实施周期指标值/年度指标值”,无法识别: {clean(item.text)[:60]}")
-    header = norm[: labels[0].start()]
-    parts = [p for p in (s.strip() for s in _PART_SEP.split(header)) if p]
-    slots, name_parts = _read_slots(parts)
-
+def _categories(slots: list[_Slot]) -> tuple[Category | None, Category | None, list[Repair]]:
+    """一级/二级 categories from up to two category parts; the level-2 code decides the parent."""
     repairs: list[Repair] = []
-    notes: list[str] = []
     level1 = level2 = None
     if len(slots) == 2:
         level1, r1 = _resolve(slots[0], LEVEL1, "level1")
         pool = children(level1.code) if level1 else LEVEL2
         level2, r2 = _resolve(slots[1], pool, "level2")
-        if level2 is None and level1 is None:
+        if level2 is None:
+            # Not a child of the level 1 read: the level-2 code decides (and implies the parent).
             level2, r2 = _resolve(slots[1], LEVEL2, "level2")
         repairs += r1 + r2
     elif len(slots) == 1:
@@ -193,17 +228,75 @@ def parse_item(item: RawItem) -> ParsedItem:
         if level1 is not None:
             repairs.append(Repair("level1", slots[0].raw, BY_CODE[level2.parent].name, "一级指标与二级指标代码不一致,以二级为准"))
         level1 = BY_CODE[level2.parent]
+    return level1, level2, repairs
+
+
+def resolve_categories(level1_text: str, level2_text: str) -> tuple[Category | None, Category | None, list[Repair]]:
+    """Categories from two spreadsheet cells (`1-产出指标`, `数量指标`, …), repaired like the OCR layout's."""
+    slots: list[_Slot] = []
+    for text in (level1_text, level2_text):
+        part = clean(text)
+        if not part:
+            continue
+        m = _CODED.match(part)
+        slots.append(_Slot(m.group(1), m.group(2), part) if m and m.group(2) != part else _Slot("", part, part))
+    if len(slots) == 1 and not clean(level2_text):
+        level1, r = _resolve(slots[0], LEVEL1, "level1")
+        if level1 is not None:
+            return level1, None, r
+    return _categories(slots)
+
+
+def _name(header: str, spans: list[tuple[int, int]], repairs: list[Repair]) -> str:
+    """The indicator name: the header text after the categories, repeated fragments dropped."""
+    if not spans:
+        return ""
+    parts = [_trim(header[a:b]) for a, b in spans]
+    if len(parts) > 1 and len(set(parts)) == 1:
+        # "帮扶地区数:帮扶地区数:" — OCR repeated the fragment.
+        repairs.append(Repair("indicator", header[spans[0][0] : spans[-1][1]], parts[0], f"删除重复的名称片段({len(parts) - 1}处)"))
+        return parts[0]
+    return _trim(header[spans[0][0] : spans[-1][1]])
+
+
+def _trim(cleaned: str) -> str:
+    """`clean_value` for text that is already clean."""
+    return cleaned.strip(" :;,.。、")
+
+
+def _repair_values(values: dict[str, str], repairs: list[Repair]) -> None:
+    """Fix a symbol misread in one value when the other value of the indicator shows it."""
+    period, annual = values.get("period", ""), values.get("annual", "")
+    for key, value, reference in (("annual", annual, period), ("period", period, annual)):
+        fixed = repair_by_reference(value, reference)
+        if fixed is not None:
+            values[key] = fixed
+            what = "年度指标值" if key == "annual" else "实施周期指标值"
+            repairs.append(Repair(f"{key}_value", value, fixed, f"{what}中的符号被OCR误识,按另一指标值修复"))
+            return
+
+
+def parse_item(item: RawItem) -> ParsedItem:
+    """Read one item. Raises ItemError when it holds no indicator (a garbled fragment)."""
+    norm = clean(item.text)
+    norm = re.sub(r"^\d{1,2}、", "", norm)
+    labels = list(_LABEL.finditer(norm))
+    if not labels:
+        raise ItemError(f"第{item.number}项没有“实施周期指标值/年度指标值”,无法识别: {norm[:60]}")
+    header = norm[: labels[0].start()]
+    slots, name_spans = _read_slots(header)
+    level1, level2, repairs = _categories(slots)
+    notes: list[str] = []
     if level1 is None:
         raise ItemError(f"第{item.number}项无法识别一级/二级指标: {norm[:60]}")
 
-    name = ",".join(name_parts)
+    name = _name(header, name_spans, repairs)
     if not name and slots and level2 is not None:
         # "22-社会通知加强社会责任意识": the separator between category and name was lost.
-        split = split_category_prefix(level2, slots[-1].words)
+        split = split_category_prefix(level2, slots[-1].words) or _split_any_category(slots[-1].words)
         if split:
-            name = split[1]
+            name = clean_value(split[1])
             repairs.append(Repair("indicator", slots[-1].raw, name, "类别与指标名称之间缺少分隔符,已拆分"))
-    name = clean_value(name)
     if not name:
         raise ItemError(f"第{item.number}项缺少指标名称: {norm[:60]}")
 
@@ -212,7 +305,7 @@ def parse_item(item: RawItem) -> ParsedItem:
     seen_annual = False
     for i, m in enumerate(labels):
         end = labels[i + 1].start() if i + 1 < len(labels) else len(norm)
-        value = clean_value(norm[m.end() : end])
+        value = _trim(norm[m.end() : end])
         kind = _label_kind(m.group(1))
         if kind == "period" and seen_annual:
             rest = norm[labels[i - 1].end() :]
@@ -227,6 +320,10 @@ def parse_item(item: RawItem) -> ParsedItem:
     for k, extra in duplicates.items():
         what = "实施周期指标值" if k == "period" else "年度指标值"
         repairs.append(Repair(f"{k}_value", ";".join(extra), values[k], f"忽略重复的{what}片段({len(extra)}处)"))
+        other = [v for v in extra if v != values[k]]
+        if other and not notes:
+            notes.append(f"第{item.number}项的{what}出现了不同的内容,可能混入了另一项指标(OCR合并),已保留第一个: {other[0][:60]}")
+    _repair_values(values, repairs)
     return ParsedItem(
         number=item.number,
         level1=level1,
@@ -234,7 +331,7 @@ def parse_item(item: RawItem) -> ParsedItem:
         indicator=name,
         period_value=values.get("period", ""),
         annual_value=values.get("annual", ""),
-        text=item.text,
+        text=item.raw or item.text,
         repairs=repairs,
         notes=notes,
     )

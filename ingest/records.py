@@ -35,6 +35,9 @@ class Document:
     content_hash: str = ""
     grand_total: float | None = None  # 合计
     subtotals: dict[str, float] = field(default_factory=dict)  # funding unit -> 总计
+    format: str = "text"  # text | csv | xlsx | pdf
+    encoding: str = ""  # how the bytes were decoded (text formats)
+    traditional: bool = False  # the source is in Traditional Chinese; fields are simplified
 
 
 @dataclass
@@ -55,6 +58,8 @@ class Project:
     goal: str
     text: str  # the raw row, verbatim
     repairs: list[Repair] = field(default_factory=list)
+    page: int = 0  # PDF page (1-based), 0 for other formats
+    sheet: str = ""  # XLSX worksheet
 
     kind: Kind = "project"
 
@@ -83,6 +88,8 @@ class Indicator:
     text: str  # the raw span, verbatim
     item: int = 0  # the item number in the table (1、2、…)
     repairs: list[Repair] = field(default_factory=list)
+    page: int = 0  # PDF page (1-based), 0 for other formats
+    sheet: str = ""  # XLSX worksheet
 
     kind: Kind = "indicator"
 
@@ -118,6 +125,10 @@ def dumps(record: Record) -> str:
     return json.dumps(to_dict(record), ensure_ascii=False)
 
 
+# What a warning is about; `rows` lists the table rows (lines) it names.
+WarningKind = Literal["", "row_dropped", "item_dropped", "duplicate", "mismatch", "header", "layout"]
+
+
 @dataclass(frozen=True)
 class ParseWarning:
     """Something in the input that did not become a record, or did not add up."""
@@ -125,9 +136,30 @@ class ParseWarning:
     source: str
     line: int
     message: str
+    kind: WarningKind = ""
+    rows: tuple[int, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.source} 第{self.line}行: {self.message}" if self.line else f"{self.source}: {self.message}"
+
+
+TotalKind = Literal["grand", "unit"]
+
+
+@dataclass
+class TotalRow:
+    """A 合计 (grand total) or funding-unit subtotal row: amounts that projects must add up to."""
+
+    line: int
+    name: str
+    kind: TotalKind
+    amounts: dict[str, float | None]  # funding column key (total, fiscal, …) -> amount; None = empty cell
+    text: str = ""  # the raw row, verbatim
+    sheet: str = ""  # XLSX worksheet
+
+
+# What became of a table row: the row accounting of a ParsedFile.
+RowFate = Literal["project", "indicator", "total", "subtotal", "dropped"]
 
 
 @dataclass
@@ -139,6 +171,30 @@ class ParsedFile:
     indicators: list[Indicator] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
     rows_in: int = 0  # table rows seen in the input (header lines excluded)
+    totals: list[TotalRow] = field(default_factory=list)
+    rows: dict[int, RowFate] = field(default_factory=dict)  # line -> what the row became
+
+    def account(self, line: int, fate: RowFate) -> None:
+        """Record what became of a table row (each row is counted once)."""
+        if line not in self.rows:
+            self.rows_in += 1
+        self.rows[line] = fate
+
+    @property
+    def records_out(self) -> int:
+        return len(self.projects) + len(self.indicators)
+
+    def row_accounting(self) -> dict[str, int]:
+        """Rows in, and how many became records, totals, or warnings (dropped)."""
+        fates = list(self.rows.values())
+        return {
+            "rows_in": self.rows_in,
+            "record_rows": sum(f in ("project", "indicator") for f in fates),
+            "total_rows": sum(f in ("total", "subtotal") for f in fates),
+            "dropped_rows": fates.count("dropped"),
+            "records_out": self.records_out,
+            "warnings": len(self.warnings),
+        }
 
     @property
     def records(self) -> list[Record]:

@@ -7,6 +7,7 @@ answers agree on one vocabulary.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ CATEGORY_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+@cache
 def variants(category: Category) -> tuple[str, ...]:
     """All spellings that name this category, longest first."""
     names = {category.name, category.short, *CATEGORY_ALIASES.get(category.code, ())}
@@ -78,6 +80,13 @@ UNIT_LABEL = "单位"
 DEFAULT_UNIT = "万元"
 GRAND_TOTAL_NAMES = ("合计", "总计")
 HEADER_WORDS = ("项目名称", "绩效指标")
+# The columns of the OCR text layout, in order.
+TABLE_COLUMNS = ("项目名称", "总计", "财政拨款", "财政专户拨款", "其他资金", "绩效目标", "绩效指标")
+# How the name of a funding unit (an organisation) ends, as opposed to a project's.
+UNIT_SUFFIXES = (
+    "会", "局", "委", "办", "院", "中心", "所", "站", "馆", "队", "部", "处", "室", "厅",
+    "政府", "街道", "镇", "乡", "校", "学", "集团", "公司", "社", "台", "园", "库",
+)
 PERIOD_LABEL = "实施周期指标值"
 ANNUAL_LABEL = "年度指标值"
 FUNDING_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -97,6 +106,39 @@ OCR_CONFUSIONS: tuple[tuple[str, str], ...] = (
     ("被监", "质量"),
     ("社会通", "社会效益"),
 )
+
+# Symbols OCR misreads inside values: (as read, meant). Repaired only when the other value
+# of the same indicator shows the symbol at that position (`224个` beside `≥24个`).
+VALUE_CONFUSIONS: frozenset[tuple[str, str]] = frozenset({("2", "≥"), ("<", "≤"), (">", "≥")})
+
+# Header words of a spreadsheet column -> the field it holds, most specific first: the
+# first keyword found in a (joined, multi-row) header cell decides.
+COLUMN_KEYWORDS: tuple[tuple[str, str], ...] = (
+    ("实施周期指标值", "period_value"),
+    ("周期指标值", "period_value"),
+    ("年度指标值", "annual_value"),
+    ("指标值", "value"),
+    ("一级指标", "level1"),
+    ("二级指标", "level2"),
+    ("三级指标", "indicator"),
+    ("指标名称", "indicator"),
+    ("财政专户", "special"),
+    ("财政拨款", "fiscal"),
+    ("其他资金", "other"),
+    ("总计", "total"),
+    ("合计", "total"),
+    ("资金总额", "total"),
+    ("预算金额", "total"),
+    ("项目名称", "project"),  # before 资金使用单位: the OCR layout says 项目名称(资金使用单位)
+    ("资金使用单位", "unit_name"),
+    ("预算单位", "unit_name"),
+    ("绩效目标", "goal"),
+    ("年度目标", "goal"),
+    ("绩效指标", "indicators"),  # the packed 绩效指标 cell of the OCR layout
+)
+# Words a header row may carry besides the keywords above (group titles over merged cells).
+HEADER_FILLER = ("资金", "金额", "万元", "指标", "单位", "序号", "备注", "项目", "(", ")")
+TITLE_WORDS = ("绩效目标表", "项目支出")
 
 # How people shorten names: a project called 信创工作经费 is asked about as 信创经费 or 信创.
 PROJECT_SUFFIXES = ("工作经费", "项目经费", "专项经费", "经费", "项目", "补贴", "资金")

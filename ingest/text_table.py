@@ -1,31 +1,52 @@
 """Parse the OCR text layout: one line per table row, columns separated by tabs.
 
 | 项目名称(资金使用单位) | 总计 | 财政拨款 | 财政专户拨款 | 其他资金 | 绩效目标 | 绩效指标 |
+
+Every non-header line is a table row, and every row ends up in the row accounting of the
+ParsedFile: a project (with its indicators), a total row (合计 / funding-unit subtotal), or a
+warning saying why it was dropped. Parsing works on a masked copy of each line (markup
+blanked out, Traditional characters simplified, same length), so every quote is cut from
+the source line verbatim.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from errors import IngestError
 from ingest.builder import RecordBuilder
-from ingest.indicators import ItemError, parse_item, split_items
-from ingest.normalize import clean, for_matching, parse_amount, strip_markup, to_simplified
-from ingest.records import Document, ParsedFile, ParseWarning, Repair, stable_id
+from ingest.indicators import ItemError, RawItem, parse_item, split_items
+from ingest.normalize import (
+    MASK,
+    clean,
+    for_matching,
+    has_spaced_number,
+    is_blank,
+    is_traditional,
+    mask_markup,
+    parse_amount,
+    simplify_line,
+)
+from ingest.records import Document, ParsedFile, ParseWarning, Repair, TotalKind, TotalRow, WarningKind, stable_id
 from ingest.taxonomy import (
     DEFAULT_UNIT,
     DEPARTMENT_LABEL,
     FUNDING_COLUMNS,
     GRAND_TOTAL_NAMES,
-    HEADER_WORDS,
+    TABLE_COLUMNS,
+    TITLE_WORDS,
+    UNIT_SUFFIXES,
 )
 
 _YEAR = re.compile(r"(?<!\d)(20[0-4]\d)(?!\d)")
 _DEPARTMENT = re.compile(r"部门名称[:]\s*(.+?)(?:\(部门\)|单位[:]|$)")
 _UNIT = re.compile(r"单位[:]\s*(万元|元|千元|亿元)")
-_INDICATOR_CELL = re.compile(r"^\s*1\s*、")
+_ITEM_START = re.compile(r"^[\s" + MASK + r"]*\d{1,2}\s*、")
 _TRAILING_JUNK = re.compile(r"[A-Za-z0-9|_\-]+$")
-_N_COLUMNS = 7
+_PAGE_FURNITURE = re.compile(r"^(第\d+页(共\d+页)?|共\d+页|-?\d{1,3}-?|\d+/\d+)$")
+N_COLUMNS = len(TABLE_COLUMNS)
+_FIRST_TEXT_COLUMN = 1 + len(FUNDING_COLUMNS)
 
 
 def guess_year(text: str, source: str) -> int:
@@ -37,27 +58,43 @@ def guess_year(text: str, source: str) -> int:
     return int(max(set(years), key=years.count)) if years else 0
 
 
-def _department(lines: list[str], source: str) -> tuple[str, str]:
+def find_department(lines: list[str]) -> tuple[str, str]:
+    """(department, amount unit) from a `部门名称:… 单位:万元` header line; ("", 万元) if none."""
     for line in lines:
         norm = clean(line)
-        if DEPARTMENT_LABEL in to_simplified(norm):
-            m = _DEPARTMENT.search(to_simplified(norm))
-            unit = _UNIT.search(norm)
-            if m:
-                name = _TRAILING_JUNK.sub("", m.group(1)).strip(" :()")
+        if DEPARTMENT_LABEL not in norm:
+            continue
+        m = _DEPARTMENT.search(norm)
+        unit = _UNIT.search(norm)
+        if m:
+            name = _TRAILING_JUNK.sub("", m.group(1)).strip(" :()")
+            if name:
                 return name, unit.group(1) if unit else DEFAULT_UNIT
     return "", DEFAULT_UNIT
 
 
-def _cells(line: str) -> list[str]:
-    """Tab-separated cells, with a name split by OCR (`工商业联\\t合会`) joined back."""
-    cells = [c.strip() for c in strip_markup(line).rstrip("\r\n").split("\t")]
-    while len(cells) > _N_COLUMNS and cells[1] and not _is_amount_cell(cells[1]):
-        cells[0:2] = [cells[0] + cells[1]]
+@dataclass
+class Cell:
+    """A tab-separated cell of a (masked) line and where it sits in the line."""
+
+    text: str
+    start: int
+    end: int
+
+
+def split_cells(work: str) -> list[Cell]:
+    """Tab-separated cells with offsets, a name split by OCR (`工商业联\\t合会`) joined back."""
+    cells: list[Cell] = []
+    pos = 0
+    for part in work.split("\t"):
+        cells.append(Cell(part, pos, pos + len(part)))
+        pos += len(part) + 1
+    while len(cells) > N_COLUMNS and clean(cells[1].text) and not _is_amount(cells[1].text):
+        cells[0:2] = [Cell(work[cells[0].start : cells[1].end], cells[0].start, cells[1].end)]
     return cells
 
 
-def _is_amount_cell(cell: str) -> bool:
+def _is_amount(cell: str) -> bool:
     try:
         parse_amount(cell)
     except ValueError:
@@ -65,103 +102,203 @@ def _is_amount_cell(cell: str) -> bool:
     return True
 
 
-def _is_header(norm: str) -> bool:
-    return all(w in norm for w in HEADER_WORDS) or DEPARTMENT_LABEL in norm or norm.startswith("单位")
+def header_words(norm: str) -> int:
+    """How many of the table's column titles a (cleaned) line carries."""
+    return sum(1 for w in TABLE_COLUMNS if w in norm)
 
 
-def parse_text(text: str, source: str, path: str = "") -> ParsedFile:
+def is_header(norm: str, n_cells: int) -> bool:
+    """Header and title lines: `部门名称:…`, `单位:万元`, the column titles (also garbled), page furniture."""
+    if DEPARTMENT_LABEL in norm or norm.startswith("单位") or header_words(norm) >= 3:
+        return True
+    return n_cells == 1 and (any(w in norm for w in TITLE_WORDS) or bool(_PAGE_FURNITURE.match(norm)))
+
+
+def looks_like_unit(name: str, department: str) -> bool:
+    """A funding unit's name (an organisation), as opposed to a project's."""
+    return name == department or name.endswith(UNIT_SUFFIXES)
+
+
+def _indicator_start(rest: list[Cell]) -> int | None:
+    """Index of the cell where the 绩效指标 text begins: `1、1-产出指标…` (the goal may be numbered too)."""
+    candidates = [i for i, c in enumerate(rest) if _ITEM_START.match(c.text)]
+    for i in candidates:
+        if "指标" in clean("".join(c.text for c in rest[i : i + 2])[:120])[:40]:
+            return i
+    for i in reversed(candidates):
+        if "指标值" in clean("".join(c.text for c in rest[i:])):
+            return i
+    return None
+
+
+def parse_text(
+    text: str,
+    source: str,
+    path: str = "",
+    *,
+    encoding: str = "",
+    fmt: str = "text",
+    department_hint: str = "",
+) -> ParsedFile:
     """Parse a whole OCR text table. Raises IngestError when it is not such a table."""
     lines = text.splitlines()
-    department, unit = _department(lines, source)
+    traditional = is_traditional(text)
+    work_lines = [simplify_line(mask_markup(line)) if traditional else mask_markup(line) for line in lines]
+    department, unit = find_department(work_lines)
     document = Document(
         source=source,
-        department=department or source.rsplit(".", 1)[0],
+        department=department or department_hint or source.rsplit(".", 1)[0],
         year=guess_year(text, source),
         unit=unit,
         path=path,
         content_hash=stable_id(text),
+        format=fmt,
+        encoding=encoding,
+        traditional=traditional,
     )
     parsed = ParsedFile(document=document)
-    warn = parsed.warnings.append
     if not department:
-        warn(ParseWarning(source, 0, "未找到“部门名称:”表头,以文件名作为部门名称"))
-    has_header = any(all(w in to_simplified(clean(line)) for w in HEADER_WORDS) for line in lines)
-    if not has_header and not any(_INDICATOR_CELL.match(c) for line in lines for c in _cells(line)[1:]):
-        raise IngestError(source, "没有“绩效指标”列:需要表头“项目名称 … 绩效目标 绩效指标”和指标内容")
-
-    builder = RecordBuilder(document)
-    unit_name = document.department
-    for number, line in enumerate(lines, start=1):
-        norm = to_simplified(clean(line))
-        if not norm or _is_header(norm):
-            continue
-        parsed.rows_in += 1
-        cells = _cells(line)
-        name = clean(cells[0])
-        try:
-            amounts, repairs = _amounts(cells)
-        except ValueError as exc:
-            warn(ParseWarning(source, number, f"金额列无法识别({exc}),该行未收录"))
-            continue
-        rest = [c for c in cells[1 + len(FUNDING_COLUMNS) :] if c.strip()]
-        indicator_at = next((i for i, c in enumerate(rest) if _INDICATOR_CELL.match(c)), None)
-        goal_cells = rest if indicator_at is None else rest[:indicator_at]
-        indicator_cell = "" if indicator_at is None else "\t".join(rest[indicator_at:])
-        goal = clean("".join(goal_cells))
-
-        if name in GRAND_TOTAL_NAMES:
-            document.grand_total = amounts["total"]
-            continue
-        if not goal and not indicator_cell:
-            if amounts["total"] is None:
-                warn(ParseWarning(source, number, f"无法识别的行(既无金额也无绩效目标/指标),未收录: {norm[:40]}"))
-            else:
-                unit_name = name
-                document.subtotals[name] = amounts["total"] or 0.0
-            continue
-        if len(cells) < _N_COLUMNS and not indicator_cell:
-            warn(ParseWarning(source, number, f"“{name}”行不完整(只有{len(cells)}列,应为{_N_COLUMNS}列),缺少绩效指标"))
-        project = builder.project(
-            line=number, name=name, amounts=amounts, goal=goal, text=line.strip(), unit_name=unit_name, repairs=repairs
-        )
-        parsed.projects.append(project)
-        _add_indicators(parsed, builder, project.project, number, indicator_cell)
+        parsed.warnings.append(ParseWarning(source, 0, "未找到“部门名称:”表头,以文件名作为部门名称", "header"))
+    _check_columns(work_lines, source)
+    _TableReader(parsed, lines, work_lines).run()
     if not parsed.projects:
-        raise IngestError(source, "没有找到任何项目行:需要“项目名称、总计、…、绩效目标、绩效指标”七列,以制表符分隔")
+        raise IngestError(source, f"没有找到任何项目行:需要“{'、'.join(TABLE_COLUMNS)}”{N_COLUMNS}列,以制表符分隔")
     return parsed
 
 
-def _amounts(cells: list[str]) -> tuple[dict[str, float | None], list[Repair]]:
+def _check_columns(work_lines: list[str], source: str) -> None:
+    """Raise unless the table has a 绩效指标 column: by its title, or failing that by its content."""
+    header_line = 0
+    for number, work in enumerate(work_lines, start=1):
+        norm = clean(work)
+        if header_words(norm) >= 3:
+            if "绩效指标" in norm or (number < len(work_lines) and "绩效指标" in clean(work_lines[number])):
+                return  # (a header wrapped onto a second line counts)
+            header_line = header_line or number
+    for work in work_lines:
+        if _indicator_start(split_cells(work)[1:]) is not None:
+            return
+    expected = f"需要“{'、'.join(TABLE_COLUMNS)}”{N_COLUMNS}列"
+    if header_line:
+        found = clean(work_lines[header_line - 1])[:60]
+        raise IngestError(source, f"表头没有“绩效指标”列:{expected},读到的表头是“{found}”", line=header_line)
+    raise IngestError(source, f"没有“绩效指标”列:{expected},以及“1、1-产出指标…”形式的指标内容")
+
+
+class _TableReader:
+    """Walks the rows of one text table, filling a ParsedFile."""
+
+    def __init__(self, parsed: ParsedFile, lines: list[str], work_lines: list[str]) -> None:
+        self.parsed = parsed
+        self.lines = lines
+        self.work_lines = work_lines
+        self.source = parsed.document.source
+        self.builder = RecordBuilder(parsed.document)
+        self.unit_name = parsed.document.department
+
+    def warn(self, line: int, message: str, kind: WarningKind = "", rows: tuple[int, ...] = ()) -> None:
+        self.parsed.warnings.append(ParseWarning(self.source, line, message, kind, rows or ((line,) if line else ())))
+
+    def drop(self, line: int, message: str) -> None:
+        self.warn(line, message, "row_dropped")
+        self.parsed.account(line, "dropped")
+
+    def run(self) -> None:
+        for number, (line, work) in enumerate(zip(self.lines, self.work_lines, strict=True), start=1):
+            if is_blank(work):
+                continue
+            cells = split_cells(work)
+            # A row with an amount in the 总计 column is data; anything else may be a header line.
+            looks_like_data = len(cells) > 1 and not is_blank(cells[1].text) and _is_amount(cells[1].text)
+            if not looks_like_data and is_header(clean(work), sum(not is_blank(c.text) for c in cells)):
+                continue
+            self.row(number, line, work, cells)
+
+    def row(self, number: int, line: str, work: str, cells: list[Cell]) -> None:
+        doc = self.parsed.document
+        name = clean(cells[0].text)
+        try:
+            amounts, repairs = _amounts(cells)
+        except ValueError as exc:
+            self.drop(number, f"金额列无法识别({exc}),该行未收录: {clean(work)[:40]}")
+            return
+        rest = [c for c in cells[_FIRST_TEXT_COLUMN:] if not is_blank(c.text)]
+        at = _indicator_start(rest)
+        goal_cells = rest if at is None else rest[:at]
+        goal = clean("".join(c.text for c in goal_cells))
+        has_indicators = at is not None
+
+        if name in GRAND_TOTAL_NAMES or for_matching(name) in GRAND_TOTAL_NAMES:
+            self.total(number, line, name, amounts, "grand")
+            return
+        if not goal and not has_indicators:
+            if all(v is None for v in amounts.values()):
+                self.drop(number, f"无法识别的行(既无金额也无绩效目标/指标),未收录: {clean(work)[:40]}")
+            elif not name:
+                self.drop(number, f"金额行缺少项目或单位名称,未收录: {clean(work)[:40]}")
+            elif len(cells) >= N_COLUMNS or looks_like_unit(name, doc.department):
+                self.unit_name = name
+                self.total(number, line, name, amounts, "unit")
+            else:
+                raise IngestError(self.source, f"“{name}”行被截断:只有{len(cells)}列,应为{N_COLUMNS}列,缺少绩效目标和绩效指标", line=number)
+            return
+        if not name:
+            self.drop(number, f"项目行缺少项目名称,未收录: {clean(work)[:40]}")
+            return
+        if not has_indicators:
+            if len(cells) < N_COLUMNS:
+                raise IngestError(self.source, f"“{name}”行被截断:只有{len(cells)}列,应为{N_COLUMNS}列,缺少绩效指标", line=number)
+            self.warn(number, f"“{name}”没有绩效指标", "layout")
+        project = self.builder.project(
+            line=number, name=name, amounts=amounts, goal=goal, text=line.strip(), unit_name=self.unit_name, repairs=repairs
+        )
+        self.parsed.projects.append(project)
+        self.parsed.account(number, "project")
+        if at is not None:
+            start = rest[at].start
+            self.indicators(project.project, number, line, work[start:].rstrip(), start)
+
+    def total(self, number: int, line: str, name: str, amounts: dict[str, float | None], kind: TotalKind) -> None:
+        doc = self.parsed.document
+        self.parsed.totals.append(TotalRow(number, name, kind, amounts, line.strip()))
+        if kind == "grand":
+            doc.grand_total = amounts["total"]
+        else:
+            doc.subtotals[name] = amounts["total"] or 0.0
+        self.parsed.account(number, "total" if kind == "grand" else "subtotal")
+
+    def indicators(self, project: str, number: int, line: str, cell: str, offset: int) -> None:
+        before, items = split_items(cell)
+        if clean(before):
+            self.warn(number, f"“{project}”指标列开头有无法识别的文字: {clean(before)[:40]}", "item_dropped")
+        seen_numbers: set[int] = set()
+        kept: set[str] = set()
+        for raw in items:
+            raw = RawItem(raw.number, raw.text, raw.start, raw.end, line[offset + raw.start : offset + raw.end])
+            if raw.number in seen_numbers:
+                self.warn(number, f"“{project}”的指标序号{raw.number}重复(OCR)", "duplicate")
+            seen_numbers.add(raw.number)
+            try:
+                item = parse_item(raw)
+            except ItemError as exc:
+                self.warn(number, f"“{project}”{exc}", "item_dropped")
+                continue
+            for note in item.notes:
+                self.warn(number, f"“{project}”{note}", "item_dropped")
+            key = f"{item.level2.code if item.level2 else ''}|{item.indicator}|{item.period_value}"
+            if key in kept:
+                self.warn(number, f"“{project}”的指标“{item.indicator}”重复出现,只收录一次", "duplicate")
+                continue
+            kept.add(key)
+            self.parsed.indicators.append(self.builder.indicator(project=project, line=number, item=item))
+
+
+def _amounts(cells: list[Cell]) -> tuple[dict[str, float | None], list[Repair]]:
     amounts: dict[str, float | None] = {}
     repairs: list[Repair] = []
-    for (key, _label), cell in zip(FUNDING_COLUMNS, cells[1:] + [""] * len(FUNDING_COLUMNS), strict=False):
+    padded = [c.text for c in cells[1:_FIRST_TEXT_COLUMN]] + [""] * len(FUNDING_COLUMNS)
+    for (key, _label), cell in zip(FUNDING_COLUMNS, padded, strict=False):
         amounts[key] = parse_amount(cell)
-        if amounts[key] is not None and re.search(r"\d\s+[\d.]|\.\s+\d", cell):
-            repairs.append(Repair(key, cell, f"{amounts[key]:.2f}", "去除数字中的OCR空格"))
+        if amounts[key] is not None and has_spaced_number(cell):
+            repairs.append(Repair(key, cell.strip(), f"{amounts[key]:.2f}", "去除数字中的OCR空格"))
     return amounts, repairs
-
-
-def _add_indicators(parsed: ParsedFile, builder: RecordBuilder, project: str, line: int, cell: str) -> None:
-    source = parsed.document.source
-    before, items = split_items(cell)
-    if clean(before):
-        parsed.warnings.append(ParseWarning(source, line, f"“{project}”指标列开头有无法识别的文字: {clean(before)[:40]}"))
-    seen_numbers: set[int] = set()
-    kept: set[str] = set()
-    for raw in items:
-        if raw.number in seen_numbers:
-            parsed.warnings.append(ParseWarning(source, line, f"“{project}”的指标序号{raw.number}重复(OCR)"))
-        seen_numbers.add(raw.number)
-        try:
-            item = parse_item(raw)
-        except ItemError as exc:
-            parsed.warnings.append(ParseWarning(source, line, f"“{project}”{exc}"))
-            continue
-        for note in item.notes:
-            parsed.warnings.append(ParseWarning(source, line, f"“{project}”{note}"))
-        key = for_matching(f"{item.level2.code if item.level2 else ''}|{item.indicator}|{item.period_value}")
-        if key in kept:
-            parsed.warnings.append(ParseWarning(source, line, f"“{project}”的指标“{item.indicator}”重复出现,只收录一次"))
-            continue
-        kept.add(key)
-        parsed.indicators.append(builder.indicator(project=project, line=line, item=item))
