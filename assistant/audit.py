@@ -54,13 +54,20 @@ class DocumentRows:
     projects: list[Project]
     indicators: list[Indicator]
     warnings: list[ParseWarning] = field(default_factory=list)
+    _by_project: dict[str, list[Indicator]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_project = defaultdict(list)
+        for i in self.indicators:
+            self._by_project[i.project].append(i)
 
     @property
     def source(self) -> str:
         return self.info.source
 
     def indicators_of(self, project: Project) -> list[Indicator]:
-        return [i for i in self.indicators if i.project == project.project]
+        """The project's indicators, in table order."""
+        return self._by_project.get(project.project, [])
 
 
 @dataclass
@@ -79,11 +86,11 @@ class Finding:
     lines: tuple[int, ...] = ()  # source lines named without a record (parser warnings)
 
     def cites(self) -> list[str]:
-        """The rows cited, e.g. `扶贫工作经费 / 强化社会发动(file.txt:8)`."""
+        """The rows cited, e.g. `扶贫工作经费 / 强化社会发动 · file.txt:8`."""
         out = []
         for r in self.records:
             what = f"{r.project} / {r.indicator}" if isinstance(r, Indicator) else f"{r.project}(项目行)"
-            out.append(f"{what}({r.source}:{r.line})")
+            out.append(f"{what} · {r.source}:{r.line}")
         cited_lines = {r.line for r in self.records}
         out.extend(f"{self.source}:{n}" for n in self.lines if n not in cited_lines)
         return out
