@@ -279,8 +279,16 @@ class Assistant:
                 topic = u.residual if len(u.residual) >= 2 else u.question
                 for p in u.projects:  # the best row of each project asked about
                     hits = search(self.index, topic, Filters(projects=[p], level1=u.level1, level2=u.level2,
-                                                             kind="indicator"), k=3, timings=timings, pool=v.indicators_of(p))
-                    targets += [h.record for h in hits[:1] if isinstance(h.record, Indicator)]
+                                                             kind="indicator" if u.has_category else ""),
+                                  k=3, timings=timings, pool=[p, *v.indicators_of(p)])
+                    best = next((h for h in hits if isinstance(h.record, Indicator)), None)
+                    goal = next((h for h in hits if isinstance(h.record, Project)), None)
+                    if goal is not None and goal.lexical_rank is not None and (best is None or best.lexical_rank is None):
+                        A.write_goal(d, p, p.project)  # only the goal text shares words with the question
+                    elif best is not None:
+                        targets.append(best.record)  # type: ignore[arg-type]
+                if not targets and d.cited:
+                    return None
                 targets = targets or rows[:1]
             else:
                 targets = rows
@@ -322,7 +330,7 @@ class Assistant:
         if u.row_filter:
             kind, _, token = u.row_filter.partition(":")
             keep, what = ROW_FILTERS[kind]
-            rows = [i for p in scope for i in v.indicators_of(p) if keep(i, token)]
+            rows = [i for p in scope for i in v.indicators_of(p) if keep(i, token) and A.in_category(i, u.level1, u.level2)]
             what = what.format(token=token)
             if not rows:
                 d.found = False
@@ -337,9 +345,10 @@ class Assistant:
         for p in scope:
             rows = [i for i in v.indicators_of(p) if A.in_category(i, u.level1, u.level2)]
             (having.append((p, rows)) if rows else lacking.append(p))
-        if u.negated:
+        if u.negated or u.all_have:
             if not lacking:
-                d.say(f"所有{len(scope)}个项目都设置了{asked}。")
+                evidence = "".join(d.ref(rows[0]) for _, rows in having)
+                d.say(f"所有{len(scope)}个项目都设置了{asked}{evidence}。")
                 return
             d.say(f"没有设置{asked}的项目共{len(lacking)}个:")
             d.parts.extend(f"{n}. {A.label(p, many)}{d.ref(p)}" for n, p in enumerate(lacking, 1))
@@ -377,11 +386,12 @@ class Assistant:
                       f"(来源:{doc.source})。")
 
     def _extreme(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
-        scope = [p for p in self._scope(u, v) if getattr(p, u.column) is not None]
+        named = u.projects if len(u.projects) > 1 else []
+        scope = [p for p in named or self._scope(u, v) if getattr(p, u.column) is not None]
         if not scope:
             return
         q = for_matching(u.question)
-        lowest = has_any(q, lx.MINIMUM)
+        lowest = u.lowest
         by_count = "指标" in q and not has_any(q, lx.AMOUNT)
         def key(p: Project) -> float:
             return float(len(v.indicators_of(p))) if by_count else getattr(p, u.column)
@@ -403,6 +413,9 @@ class Assistant:
             op, bound = u.comparator
             chosen = [p for p in scope if p.total is not None and (p.total > bound if op == ">" else p.total < bound)]
             cond = f"预算{'超过' if op == '>' else '低于'}{bound:g}{A.UNIT}的项目"
+        elif u.column != "total":
+            chosen = [p for p in scope if getattr(p, u.column)]
+            cond = f"使用{A.COLUMN_LABELS[u.column]}的项目"
         else:
             chosen, cond = scope, "项目"
         if u.departments:
@@ -412,7 +425,7 @@ class Assistant:
             d.say(f"没有{cond}。")
             return
         d.say(f"{cond}共{len(chosen)}个:")
-        d.parts.extend(f"{n}. {A.label(p, many)}:{A.money(p.total)}{d.ref(p)}" for n, p in enumerate(chosen, 1))
+        d.parts.extend(f"{n}. {A.label(p, many)}:{A.money(getattr(p, u.column))}{d.ref(p)}" for n, p in enumerate(chosen, 1))
 
     def _search(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
         hits: list[Hit] = search(self.index, u.question, Filters(projects=u.projects, departments=u.departments,
@@ -455,7 +468,7 @@ def apply_context(u: Understanding, state: DialogueState, v: Vocabulary) -> str:
         else:
             u.projects, inherited = previous, True
             if not u.has_category and state.intent in ("indicators", "value") and (state.level1 or state.level2) \
-                    and not has_any(q, lx.AMOUNT + lx.FUNDING + lx.GOAL + lx.INDICATOR_LIST[:1]):
+                    and not has_any(q, lx.AMOUNT + lx.FUNDING + lx.GOAL + lx.ALL_INDICATORS):
                 u.level1, u.level2 = state.level1, state.level2
         if inherited:
             u.project_named = u.in_domain = True
@@ -498,7 +511,7 @@ def resolved_text(u: Understanding) -> str:
         "funding": f"{subject}的资金来源是什么",
         "goal": f"{subject}的绩效目标是什么",
         "indicators": f"{subject}的{category or '绩效指标'}有哪些",
-        "value": f"{subject}的{category or '指标'}指标值是多少",
+        "value": f"{subject}的{category}值是多少" if category else f"{subject}的指标值是多少",
     }
     return templates.get(u.intent, f"{subject}:{u.question}")
 

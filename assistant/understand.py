@@ -57,6 +57,8 @@ class Understanding:
     project_named: bool = False
     residual: str = ""  # what is left after names, categories and cue words: the topic
     named: str = ""  # a project-like name in the question that matched no project
+    all_have: bool = False  # "所有项目都有产出指标吗": a yes/no over every project
+    lowest: bool = False  # extremes: the smallest rather than the largest
     row_filter: str = ""  # "empty_annual" | "values_differ" | "value:<text>": a condition on indicator rows
 
     @property
@@ -246,6 +248,9 @@ def understand(question: str, vocab: Vocabulary) -> Understanding:
             u.column = key
     u.residual = residual(q, u)
     u.row_filter = _row_filter(q, u)
+    u.all_have = has_any(q, lx.ALL_HAVE) and has_any(q, ("吗", "是否", "是不是"))
+    compare = _COMPARE.search(q)
+    u.lowest = has_any(q, lx.MINIMUM) or bool(compare and compare.group(2) in "少低小")
     if not u.projects:
         m = _NAMED.search(q)
         u.named = m.group(1) if m and len(m.group(1)) > 3 else ""
@@ -272,6 +277,7 @@ def residual(q: str, u: Understanding) -> str:
     return "".join(ch for ch in rest if ch not in _PARTICLES and ch.isalnum())
 
 
+_COMPARE = re.compile(r"(哪个|谁).{0,6}(多|少|高|低|大|小)")
 _VALUE_TOKEN = re.compile(r"[≥≤<>]?\d+(?:\.\d+)?(?:%|个|次|台|名|家|人|天|元|万元|项)")
 
 
@@ -292,6 +298,8 @@ def _intent(q: str, u: Understanding) -> str:
     counts_indicators = "指标" in q and has_any(q, lx.COUNT)
     if has_any(q, lx.TOTAL) and not u.mentions and not counts_indicators:
         return "total"
+    if len(u.projects) > 1 and _COMPARE.search(q):
+        return "extreme"
     if has_any(q, lx.MAXIMUM) or has_any(q, lx.MINIMUM):
         # "满意度要求最高": values are text, not comparable; show them side by side instead.
         return "list" if u.has_category and not u.project_named else "extreme"
@@ -310,7 +318,7 @@ def _intent(q: str, u: Understanding) -> str:
         if u.has_category:
             return "list"
         if has_any(q, lx.FUNDING):
-            return "funding"
+            return "count" if u.column != "total" and "项目" in q else "funding"
         if has_any(q, lx.AMOUNT):
             return "total" if u.departments else "amount"
         if has_any(q, lx.GOAL) and not has_any(q, ("目标值",)):

@@ -132,3 +132,14 @@ def test_conditions_on_rows_and_several_named_indicators(assistant) -> None:
     assert [i for _, i in cited(both)] == ["活动出勤率", "活动数量"] and "≥4次" in both.answer
     most = assistant.ask("哪个项目的指标最多")
     assert "5条" in most.answer and {p for p, _ in cited(most)} == {"办公场地项目经费", "扶贫工作经费", "民营经济服务工作经费"}
+
+
+def test_yes_no_over_every_project_and_comparisons_between_named_projects(assistant) -> None:
+    every = assistant.ask("所有项目都有产出指标吗")
+    assert "所有7个项目都设置了产出指标" in every.answer and len(every.citations) == 7
+    listed = assistant.ask("可持续影响指标都有哪些")
+    assert {i for _, i in cited(listed)} == {"雇员考核", "增强安全意识"}
+    pair = assistant.ask("政府雇员公用经费和工资经费哪个预算多")
+    assert cited(pair) == [("政府雇员工资经费", None)]
+    special = assistant.ask("有没有项目用了财政专户拨款")
+    assert not special.found and "财政专户拨款" in special.answer
