@@ -63,7 +63,11 @@ class Settings:
 
 
 def configure_caches(settings: Settings) -> None:
-    """Point the caches of jieba, gradio, HF, matplotlib etc. into the data directory."""
+    """Point the caches of jieba, gradio, HF, matplotlib etc. into the data directory.
+
+    NLTK and tiktoken data are left alone: llama-index ships them in its package and finds
+    them only when NLTK_DATA / TIKTOKEN_CACHE_DIR are unset.
+    """
     cache = settings.cache_dir
     cache.mkdir(parents=True, exist_ok=True)
     defaults = {
@@ -75,8 +79,6 @@ def configure_caches(settings: Settings) -> None:
         "GRADIO_TEMP_DIR": str(cache / "gradio"),
         "MPLCONFIGDIR": str(cache / "matplotlib"),
         "LLAMA_INDEX_CACHE_DIR": str(cache / "llama_index"),
-        "NLTK_DATA": str(cache / "nltk"),
-        "TIKTOKEN_CACHE_DIR": str(cache / "tiktoken"),
         "XDG_CACHE_HOME": str(cache),
     }
     for key, value in defaults.items():

@@ -32,7 +32,7 @@ def tag_table(by_tag: dict[str, dict[str, dict[str, Any]]]) -> str:
              "|---|---:|" + "---:|" * (len(names) + 1)]
     for tag, systems in sorted(by_tag.items()):
         n = next(iter(systems.values()))["questions"]
-        hits = " | ".join(f"{systems[s]['hit@1']:.2f}" for s in names)
+        hits = " | ".join("—" if systems[s]["hit@1"] is None else f"{systems[s]['hit@1']:.2f}" for s in names)
         passed = systems.get("full", {}).get("answer_pass")
         lines.append(f"| {tag} | {n} | {hits} | {'—' if passed is None else f'{passed:.2f}'} |")
     return "\n".join(lines)

@@ -29,3 +29,16 @@ def test_full_system_meets_the_gold_thresholds(index) -> None:
     report = evaluate(index, GOLD, systems=("full",))
     failing = "\n".join(f"{f['id']} {f['question']} {f['why']}" for f in report["failures"])
     assert not below_thresholds(report), f"{below_thresholds(report)} (thresholds {THRESHOLDS})\n{failing}"
+
+
+def test_every_system_reports_the_contract_keys_offline(index, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    items = [line for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()][:6]
+    small = tmp_path / "small.jsonl"
+    small.write_text("\n".join(items), encoding="utf-8")
+    report = evaluate(index, small)
+    assert set(report["systems"]) == {"full", "dense", "bm25", "naive_llamaindex"}
+    for name, row in report["systems"].items():
+        assert {"hit@1", "hit@5", "mrr", "ndcg@10", "answer_pass", "p50_ms", "p95_ms"} <= row.keys(), name
+        assert 0.0 <= row["hit@1"] <= 1.0
+    assert report["systems"]["naive_llamaindex"]["answer_pass"] is None
+    assert report["systems"]["full"]["hit@1"] >= report["systems"]["naive_llamaindex"]["hit@1"]
