@@ -13,6 +13,8 @@ from ingest.records import Indicator, Project, Record
 from ingest.taxonomy import BY_CODE, LEVEL1
 
 UNIT = "万元"
+MAX_LIST = 20  # lines a list answer shows (and cites); the 指标浏览 tab has the rest
+T_MORE = "(共{total}项,以上列出前{shown}项;完整清单请在“指标浏览”中按条件筛选或导出。)"
 T_REFUSE = ("抱歉,这个问题不在我能回答的范围内。我只回答已导入的项目支出绩效目标表里的内容:"
             "各项目的预算金额、资金来源、绩效目标,以及产出、效益、满意度等绩效指标和指标值。")
 T_OUTSIDE = "数据中没有关于“{places}”的表格。目前已导入的部门:{departments}。"
@@ -39,11 +41,22 @@ class Draft:
     cited: list[Record] = field(default_factory=list)
     found: bool = True
     refused: bool = False
+    _numbers: dict[str, int] = field(default_factory=dict)
 
     def ref(self, record: Record) -> str:
-        if record not in self.cited:
+        if record.id not in self._numbers:
             self.cited.append(record)
-        return f"[{self.cited.index(record) + 1}]"
+            self._numbers[record.id] = len(self.cited)
+        return f"[{self._numbers[record.id]}]"
+
+    def listing(self, lines: list[str] | Any, total: int) -> None:
+        """Numbered lines, at most MAX_LIST of them (a generator is only drawn that far)."""
+        for n, line in enumerate(lines, 1):
+            if n > MAX_LIST:
+                break
+            self.parts.append(f"{n}. {line}")
+        if total > MAX_LIST:
+            self.parts.append(T_MORE.format(shown=MAX_LIST, total=total))
 
     def say(self, text: str) -> None:
         self.parts.append(text)
@@ -116,7 +129,7 @@ def write_indicators(d: Draft, project: Project, rows: list[Indicator], level1: 
         d.say(f"{name}的{asked}是{indicator_line(d, chosen[0])}。")
         return
     d.say(f"{name}的{asked}共{len(chosen)}条:")
-    d.parts.extend(f"{n}. {indicator_line(d, ind)}" for n, ind in enumerate(chosen, 1))
+    d.listing((indicator_line(d, ind) for ind in chosen), len(chosen))
 
 
 def write_value(d: Draft, ind: Indicator, field_name: str, with_project: bool = True) -> None:

@@ -14,7 +14,7 @@ from assistant import lexicon as lx
 from assistant.llm import make_phraser
 from assistant.retrieve import Filters, Hit, search, top_similarity
 from assistant.understand import Understanding, has_any, understand
-from assistant.vocabulary import Vocabulary
+from assistant.vocabulary import Vocabulary, project_key, short_name
 from errors import IndexMissingError
 from index.lexical import tokenize
 from index.nodes import retrieval_text
@@ -220,12 +220,16 @@ class Assistant:
         is another way of saying an indexed project ("党建指导员补贴" → 两新组织党务工作者补贴)."""
         hits = search(self.index, u.named, Filters(departments=u.departments, kind="project"), k=3, timings=timings)
         if hits:
-            asked = {t for t in tokenize(u.named) if len(t) == 2}
+            # Only the distinctive part counts: "扶贫工作经费" must not pass for "救助工作经费".
+            asked = {t for t in tokenize(short_name(u.named)) if len(t) == 2}
             have = {t for t in tokenize(retrieval_text(hits[0].record)) if len(t) == 2}
             if asked and len(asked & have) / len(asked) >= 0.5:
                 u.projects, u.project_named = [v.project_for(hits[0].record)], True
+                if u.intent == "list":
+                    u.intent = "indicators"
                 return False
-        names = list(dict.fromkeys(p.project for p in v.projects))
+        pool = v.overlapping(for_matching(u.named), k=200) if len(v.projects) > 200 else range(len(v.projects))
+        names = list(dict.fromkeys(v.projects[n].project for n in pool))
         closest = [name for name, score, _ in process.extract(u.named, names, scorer=fuzz.WRatio, limit=3) if score > 0]
         d.found = False
         d.say(A.T_UNKNOWN_PROJECT.format(name=u.named, closest="、".join(closest)))
@@ -294,9 +298,14 @@ class Assistant:
                 targets = rows
         if not targets:
             return self._search(d, u, v, timings)
-        many = len({t.project for t in targets}) > 1
-        if many and not u.projects:
-            d.say(f"“{targets[0].indicator}”出现在{len({t.project for t in targets})}个项目中:")
+        projects = len({project_key(t) for t in targets})
+        if projects > 1 and not u.projects:
+            d.say(f"“{targets[0].indicator}”出现在{projects}个项目中:")
+        if len(targets) > A.MAX_LIST:
+            many = self._many_departments([v.project_for(t) for t in targets])
+            d.listing((f"{A.label(v.project_for(t), many)}:{A.values_text(t, u.value_field)}{d.ref(t)}" for t in targets),
+                      len(targets))
+            return None
         for t in targets:
             A.write_value(d, t, u.value_field)
         return None
@@ -318,8 +327,8 @@ class Assistant:
             if len(rows) > 1:
                 d.say(f"“{name}”出现在{len(rows)}个项目中:")
                 many = self._many_departments([v.project_for(r) for r in rows])
-                d.parts.extend(f"{n}. {A.label(v.project_for(r), many)}的{A.category_path(r)}:{A.values_text(r)}{d.ref(r)}"
-                               for n, r in enumerate(rows, 1))
+                d.listing((f"{A.label(v.project_for(r), many)}的{A.category_path(r)}:{A.values_text(r)}{d.ref(r)}"
+                           for r in rows), len(rows))
             else:
                 r = rows[0]
                 d.say(f"“{r.indicator}”是{r.project}的{A.category_path(r)}指标,{A.values_text(r)}{d.ref(r)}。")
@@ -337,7 +346,7 @@ class Assistant:
                 d.say(A.T_NO_ROWS.format(what=what))
                 return
             d.say(A.T_ROWS.format(what=what, n=len(rows)))
-            d.parts.extend(f"{n}. {A.indicator_line(d, r, with_project=True)}" for n, r in enumerate(rows, 1))
+            d.listing((A.indicator_line(d, r, with_project=True) for r in rows), len(rows))
             return
         asked = A.category_names(u.level1, u.level2) or "绩效指标"
         having: list[tuple[Project, list[Indicator]]] = []
@@ -351,28 +360,27 @@ class Assistant:
                 d.say(f"所有{len(scope)}个项目都设置了{asked}{evidence}。")
                 return
             d.say(f"没有设置{asked}的项目共{len(lacking)}个:")
-            d.parts.extend(f"{n}. {A.label(p, many)}{d.ref(p)}" for n, p in enumerate(lacking, 1))
+            d.listing((f"{A.label(p, many)}{d.ref(p)}" for p in lacking), len(lacking))
             return
         if not having:
             d.found = False
             d.say(f"已导入的{len(scope)}个项目都没有设置{asked}。")
             return
         d.say(f"设置了{asked}的项目共{len(having)}个:")
-        for n, (p, rows) in enumerate(having, 1):
-            items = ";".join(f"“{r.indicator}”({r.level2 or r.level1}):{A.values_text(r)}{d.ref(r)}" for r in rows)
-            d.say(f"{n}. {A.label(p, many)}:{items}")
+        d.listing((f"{A.label(p, many)}:" + ";".join(f"“{r.indicator}”({r.level2 or r.level1}):{A.values_text(r)}{d.ref(r)}"
+                                                      for r in rows) for p, rows in having), len(having))
 
     def _total(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
         scope = u.projects if len(u.projects) > 1 else self._scope(u, v)
         column = "预算" if u.column == "total" else A.COLUMN_LABELS[u.column]
-        values = [(p, getattr(p, u.column)) for p in scope]
-        total = sum(v or 0.0 for _, v in values)
+        total = sum(getattr(p, u.column) or 0.0 for p in scope)
         many = self._many_departments(scope)
-        refs = "".join(d.ref(p) for p in scope)
-        d.say(f"{'、'.join(A.label(p, many) for p in scope) if len(scope) <= 3 else f'这{len(scope)}个项目'}的{column}"
-              f"合计 {A.money(total)}{refs}。")
-        if len(scope) > 3:
-            d.parts.extend(f"{n}. {A.label(p, many)}:{A.money(v)}" for n, (p, v) in enumerate(values, 1))
+        if len(scope) <= 3:
+            refs = "".join(d.ref(p) for p in scope)
+            d.say(f"{'、'.join(A.label(p, many) for p in scope)}的{column}合计 {A.money(total)}{refs}。")
+        else:
+            d.say(f"这{len(scope)}个项目的{column}合计 {A.money(total)}:")
+            d.listing((f"{A.label(p, many)}:{A.money(getattr(p, u.column))}{d.ref(p)}" for p in scope), len(scope))
         if not u.projects or len(u.projects) > 3:
             for doc in v.catalog.documents:
                 if doc.grand_total is None or u.column != "total":
@@ -425,7 +433,7 @@ class Assistant:
             d.say(f"没有{cond}。")
             return
         d.say(f"{cond}共{len(chosen)}个:")
-        d.parts.extend(f"{n}. {A.label(p, many)}:{A.money(getattr(p, u.column))}{d.ref(p)}" for n, p in enumerate(chosen, 1))
+        d.listing((f"{A.label(p, many)}:{A.money(getattr(p, u.column))}{d.ref(p)}" for p in chosen), len(chosen))
 
     def _search(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
         hits: list[Hit] = search(self.index, u.question, Filters(projects=u.projects, departments=u.departments,

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from rapidfuzz import fuzz
 
 from assistant import lexicon as lx
-from assistant.vocabulary import ProjectKey, Vocabulary, project_key
+from assistant.vocabulary import ProjectKey, Vocabulary, project_key, short_name
 from ingest.normalize import for_matching
 from ingest.records import Indicator, Project
 from ingest.taxonomy import (
     DEPARTMENT_ALIASES,
     LEVEL1,
     LEVEL2,
-    PROJECT_SUFFIXES,
     Category,
     variants,
 )
@@ -76,14 +75,6 @@ def has_any(text: str, words: tuple[str, ...]) -> bool:
     return any(w in text for w in words)
 
 
-def short_name(name: str) -> str:
-    """信创工作经费 → 信创: the part of a project name people actually say."""
-    for suffix in PROJECT_SUFFIXES:
-        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            return name[: -len(suffix)]
-    return name
-
-
 def _longest_common(a: str, b: str) -> str:
     best = ""
     for i in range(len(a)):
@@ -95,10 +86,9 @@ def _longest_common(a: str, b: str) -> str:
     return best
 
 
-@lru_cache(maxsize=64)
+@cache
 def _name_forms(name: str) -> tuple[str, str]:
-    full = for_matching(name)
-    return full, for_matching(short_name(name))
+    return for_matching(name), for_matching(short_name(name))
 
 
 def _generic(common: str) -> bool:
@@ -132,8 +122,9 @@ def match_projects(q: str, projects: list[Project]) -> list[Project]:
     """Projects the question names: full or short names first, each taking its span of the
     question; weaker overlaps are then looked for in what is left ("政府雇员工资和公用经费")."""
     chosen: list[Project] = []
+    seen: set[str] = set()
     for finder in (_strong_match, _weak_match):
-        found = [(text, p) for p in projects if p not in chosen and (text := finder(q, p))]
+        found = [(text, p) for p in projects if p.id not in seen and (text := finder(q, p))]
         if not found:
             continue
         found.sort(key=lambda t: -len(t[0]))
@@ -146,6 +137,7 @@ def match_projects(q: str, projects: list[Project]) -> list[Project]:
             if span:
                 taken.append(span)
             chosen.append(p)
+            seen.add(p.id)
         for s_, e in taken:
             q = q[:s_] + "|" * (e - s_) + q[e:]
     return chosen
@@ -229,7 +221,8 @@ def understand(question: str, vocab: Vocabulary) -> Understanding:
     year = _YEAR.search(q)
     u.year = int(year.group(1)) if year else 0
     u.outside = [p for p in lx.PLACES if p in q and p not in vocab.places]
-    projects = vocab.candidates(q)
+    positions = vocab.named_in(q)
+    projects = [vocab.projects[n] for n in dict.fromkeys([*positions, *vocab.overlapping(q)])]
     if u.departments:
         projects = [p for p in projects if p.department in u.departments]
     if u.year and any(p.year == u.year for p in projects):

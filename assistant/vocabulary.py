@@ -14,12 +14,21 @@ from assistant import lexicon as lx
 from index.store import Catalog
 from ingest.normalize import for_matching
 from ingest.records import Indicator, Project, Record
+from ingest.taxonomy import PROJECT_SUFFIXES
 
 ProjectKey = tuple[str, str, int, str]  # (project, department, year, source)
 
 
 def project_key(r: Record) -> ProjectKey:
     return r.project, r.department, r.year, r.source
+
+
+def short_name(name: str) -> str:
+    """信创工作经费 → 信创: the part of a project name people actually say."""
+    for suffix in PROJECT_SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return name
 
 
 @dataclass
@@ -33,6 +42,8 @@ class Vocabulary:
     project_of: dict[ProjectKey, Project] = field(init=False)
     by_name: dict[str, list[Indicator]] = field(init=False)  # normalised indicator name → rows
     by_value: dict[str, list[Indicator]] = field(init=False)  # distinctive value text → rows
+    forms: list[tuple[str, str]] = field(init=False)  # (full, short) normalised name per project
+    by_form: dict[str, list[int]] = field(init=False)  # full or short name → positions in `projects`
     char_index: dict[str, set[int]] = field(init=False)  # character → positions in `projects`
     departments: list[str] = field(init=False)
     places: frozenset[str] = field(init=False)
@@ -51,10 +62,16 @@ class Vocabulary:
             for value in {for_matching(ind.period_value), for_matching(ind.annual_value)}:
                 if 2 <= len(value) <= 12 and re.search(r"\d", value) and re.search(r"[^\d%.]", value):
                     self.by_value[value].append(ind)
+        self.forms = [(for_matching(p.project), for_matching(short_name(p.project))) for p in self.projects]
+        self.by_form = defaultdict(list)
         self.char_index = defaultdict(set)
-        for n, p in enumerate(self.projects):
-            for ch in set(for_matching(p.project)):
+        for n, (full, short) in enumerate(self.forms):
+            for form in {full, short}:
+                if len(form) >= 2:
+                    self.by_form[form].append(n)
+            for ch in set(full):
                 self.char_index[ch].add(n)
+        self._longest_form = max((len(f) for f in self.by_form), default=0)
         self.departments = sorted({p.department for p in self.projects})
         blob = for_matching(" ".join([*self.departments, *{p.goal for p in self.projects}]))
         self.places = frozenset(p for p in lx.PLACES if p in blob)
@@ -69,10 +86,25 @@ class Vocabulary:
             return r
         return self.project_of[project_key(r)]
 
-    def candidates(self, q: str, min_shared: int = 2) -> list[Project]:
-        """Projects sharing at least `min_shared` distinct characters with the question."""
-        counts: dict[int, int] = defaultdict(int)
+    def named_in(self, q: str) -> list[int]:
+        """Positions of projects whose full or short name occurs in the question (dict lookups
+        of the question's substrings, so the cost does not grow with the catalog)."""
+        hits: set[int] = set()
+        for i in range(len(q)):
+            for j in range(i + 2, min(len(q), i + self._longest_form) + 1):
+                hits.update(self.by_form.get(q[i:j], ()))
+        return sorted(hits)
+
+    def overlapping(self, q: str, k: int = 40) -> list[int]:
+        """The k projects sharing the most distinctive characters with the question; characters
+        in more than a tenth of all names (经, 费, 项) carry no weight."""
+        common = max(20, len(self.projects) // 10)
+        scores: dict[int, float] = defaultdict(float)
         for ch in set(q):
-            for n in self.char_index.get(ch, ()):
-                counts[n] += 1
-        return [self.projects[n] for n, c in sorted(counts.items()) if c >= min_shared]
+            posting = self.char_index.get(ch, ())
+            if 0 < len(posting) <= common:
+                weight = 1.0 / len(posting)
+                for n in posting:
+                    scores[n] += 1.0 + weight
+        ranked = sorted(scores.items(), key=lambda t: -t[1])
+        return [n for n, score in ranked[:k] if score >= 2.0]
