@@ -460,14 +460,18 @@ def apply_context(u: Understanding, state: DialogueState, v: Vocabulary) -> str:
     previous = [by_id[i] for i in state.projects if i in by_id and isinstance(by_id[i], Project)]
     q = for_matching(u.question)
     inherited = False
-    if u.ordinal is not None and state.indicators:
-        rows = [by_id[i] for i in state.indicators if i in by_id]
+    if u.ordinal is not None and (state.indicators or previous):
+        # "第二个呢": the n-th row of the last list, if it was about the current project(s);
+        # otherwise the n-th indicator of the current project, in table order.
+        current = {project_key(p) for p in previous}
+        rows = [by_id[i] for i in state.indicators if i in by_id and project_key(by_id[i]) in current]
+        rows = rows or [i for p in previous for i in v.indicators_of(p)]
         n = u.ordinal
         if rows and -len(rows) <= (n - 1 if n > 0 else n) < len(rows):
             pick = rows[n - 1 if n > 0 else n]
             assert isinstance(pick, Indicator)
             u.mentions, u.intent, inherited, u.in_domain = [pick], "value", True, True
-            u.projects = [p for p in previous if p.project == pick.project] or u.projects
+            u.projects = [v.project_for(pick)]
     elif not u.project_named and previous and u.intent not in _GLOBAL_INTENTS and not has_any(q, lx.ACROSS_PROJECTS):
         if u.mentions:
             mine = [m for m in u.mentions if any(m.project == p.project for p in previous)]

@@ -143,3 +143,11 @@ def test_yes_no_over_every_project_and_comparisons_between_named_projects(assist
     assert cited(pair) == [("政府雇员工资经费", None)]
     special = assistant.ask("有没有项目用了财政专户拨款")
     assert not special.found and "财政专户拨款" in special.answer
+
+
+def test_an_ordinal_refers_to_the_project_being_talked_about(assistant) -> None:
+    state = DialogueState()
+    for turn in ("扶贫工作经费有哪些产出指标", "那它的满意度指标呢", "政府雇员公用经费呢"):
+        assistant.ask(turn, state)
+    answer = assistant.ask("第一个呢", state)
+    assert cited(answer) == [("政府雇员公用经费", "政府雇员指标数")] and "≤3名" in answer.answer
