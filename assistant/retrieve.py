@@ -7,8 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from index.store import Index
 from ingest.records import Project, Record
 
@@ -86,11 +84,11 @@ def search(index: Index, query: str, filters: Filters | None = None, k: int = 10
     dense = [(i, s) for i, s in index.dense(vector, k=max(3 * k, 30), where=filters.where())
              if i in catalog.by_id and filters.allows(catalog.by_id[i])]
     t_dense = time.perf_counter()
-    scores = index.lexical(query)
-    allowed = [n for n in np.argsort(-scores)[: max(50 * k, 500)] if scores[n] > 0]
-    lexical = [catalog.records[n].id for n in allowed if filters.allows(catalog.records[n])][: 3 * k]
+    positions, _ = index.lexical_top(query, max(50 * k, 500))
+    lexical = [catalog.records[n].id for n in positions if filters.allows(catalog.records[n])][: 3 * k]
     if len(lexical) < k and (filters.projects or filters.level1 or filters.level2):
         # Small filtered sets: rank every allowed row, so nothing in scope is missed.
+        scores = index.lexical(query)
         rows = [r for r in (pool if pool is not None else catalog.records) if filters.allows(r)]
         ranked = sorted(((float(scores[catalog.position[r.id]]), r.id) for r in rows), reverse=True)
         lexical = [i for score, i in ranked if score > 0][: 3 * k]

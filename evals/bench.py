@@ -50,7 +50,8 @@ _SAMPLE = 512  # rows embedded without the cache to measure the model's rate
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `bench` subcommand's options."""
     parser.add_argument("--rows", type=int, nargs="+", default=list(DEFAULT_ROWS),
-                        help="语料规模(指标行数),默认 1000 10000 100000;首次 100000 需嵌入约 12 万行(数小时)")
+                        help="语料规模(指标行数),默认 1000 10000 100000;首次 100000 需嵌入约 7.3 万条不同文本"
+                             "(2 核空闲时约 25 分钟,有其他负载时可达 1 小时以上)")
     parser.add_argument("--json", action="store_true", help="只输出一个 JSON 对象")
     parser.add_argument("--passes", type=int, default=PASSES, help="每个问题问几遍(默认 3)")
 

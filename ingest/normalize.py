@@ -171,8 +171,11 @@ def is_traditional(text: str, sample: int = 20000) -> bool:
     return hits >= 3 and hits >= 0.03 * cjk
 
 
+@lru_cache(maxsize=262_144)
 def for_matching(text: str) -> str:
-    """The form two strings are compared in: clean, simplified, known misreadings fixed."""
+    """The form two strings are compared in: clean, simplified, known misreadings fixed.
+
+    Cached: names and values repeat across rows, and the assistant compares them often."""
     out = clean(simplify_chars(text))
     for wrong, right in OCR_CONFUSIONS:
         out = out.replace(wrong, right)
