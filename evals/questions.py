@@ -17,6 +17,7 @@ projects (those expect a clarifying question).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import random
@@ -1572,7 +1573,11 @@ def ask_all(items: list[dict[str, Any]], assistant: Any, progress: Callable[[int
     for n, item in enumerate(items):
         t = time.perf_counter()
         try:
-            answer = assistant.converse(list(item.get("turns") or []), item["question"]).to_json(item["id"])
+            got = assistant.converse(list(item.get("turns") or []), item["question"])
+            answer = got.to_json(item["id"])
+            for key in ("plan", "clarify"):  # carried by the answer even if its JSON forgets them
+                if key not in answer and getattr(got, key, None) is not None:
+                    answer[key] = _plain(getattr(got, key))
         except Exception as exc:  # recorded as this question's answer, not hidden
             answer = {"id": item["id"], "answer": f"异常: {type(exc).__name__}: {exc}", "found": None,
                       "refused": None, "citations": [], "error": repr(exc)}
@@ -1581,6 +1586,17 @@ def ask_all(items: list[dict[str, Any]], assistant: Any, progress: Callable[[int
         if progress is not None:
             progress(n + 1)
     return answers, seconds
+
+
+def _plain(value: Any) -> Any:
+    """A plan or clarification object as JSON-like data."""
+    if hasattr(value, "to_json"):
+        return value.to_json()
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return value
 
 
 def build_corpus(departments: int, seed: int, noise: str, folder: Path) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -250,6 +251,16 @@ def test_plans_are_compared_on_op_measure_and_composition() -> None:
     assert not Q.plan_matches(gold, {"op": "lookup", "measure": "amount", "then": {"op": "share"}})
     assert Q.plan_matches({"op": "refuse", "measure": None}, {"op": "refuse", "measure": "amount"})
     assert not Q.plan_matches({"op": "sum", "measure": "amount"}, None)
+
+    @dataclass
+    class Step:
+        op: str
+        measure: str | None = None
+        then: Step | None = None
+
+    typed = Step("max", "amount", Step("share", "amount"))  # a typed plan, as the assistant may return it
+    assert Q.plan_matches(gold, typed) and Q.plan_matches(gold, Q._plain(typed))
+    assert Q._plain(typed) == {"op": "max", "measure": "amount", "then": {"op": "share", "measure": "amount", "then": None}}
 
 
 # -- end to end -----------------------------------------------------------------------------------
