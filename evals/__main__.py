@@ -1,4 +1,4 @@
-"""python -m evals run [...] | bench [--rows N ...] [--json]"""
+"""python -m evals run [...] | bench [--rows N ...] | questions --out FILE [--score] [--json]"""
 
 from __future__ import annotations
 
@@ -16,11 +16,19 @@ def main(argv: list[str] | None = None) -> int:
     from evals.bench import add_arguments
 
     add_arguments(bench)
+    questions = sub.add_parser("questions", help="生成多部门、多种问法的问题(带金标计划与答案);--score 评测助手")
+    from evals.questions import add_arguments as add_question_arguments
+
+    add_question_arguments(questions)
     args = parser.parse_args(argv)
     if args.command == "run":
         from evals import report  # the gold evaluation; imported only when asked for
 
         return int(report.main_run(args) or 0)
+    if args.command == "questions":
+        from evals.questions import main_questions
+
+        return main_questions(args)
     from evals.bench import main_bench
 
     return main_bench(args)
