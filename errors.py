@@ -24,3 +24,11 @@ class IndexMissingError(JixiaoError):
 
 class ConfigError(JixiaoError):
     """A setting has a value the program cannot use."""
+
+
+class IndexBusyError(JixiaoError):
+    """Another process is writing to the same data directory and did not finish in time."""
+
+
+class ModelMismatchError(ConfigError):
+    """The collection was built with another embedding model than the one configured."""

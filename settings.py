@@ -8,6 +8,8 @@ JIXIAO_COLLECTION     Chroma collection name (ASCII)
 JIXIAO_HOST / JIXIAO_PORT   where the app listens (127.0.0.1:7860)
 JIXIAO_LLM_BASE_URL / JIXIAO_LLM_MODEL / JIXIAO_LLM_API_KEY   optional OpenAI-compatible
                       endpoint used only to rephrase grounded answers
+JIXIAO_LOCK_TIMEOUT   seconds a writer waits for another writer of the same data directory (30)
+JIXIAO_UPLOAD_MAX_MB / JIXIAO_UPLOAD_MAX_FILES   upload limits of the document library (20 MB, 20 files)
 """
 
 from __future__ import annotations
@@ -26,6 +28,17 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
 
 
+def _number(name: str, default: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: 需要一个数字") from None
+    if value < 0:
+        raise ConfigError(f"{name}={raw!r}: 不能为负数")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path = field(default_factory=lambda: Path(_env("JIXIAO_HOME", str(ROOT / "var"))))
@@ -37,6 +50,9 @@ class Settings:
     llm_base_url: str = field(default_factory=lambda: _env("JIXIAO_LLM_BASE_URL", ""))
     llm_model: str = field(default_factory=lambda: _env("JIXIAO_LLM_MODEL", ""))
     llm_api_key: str = field(default_factory=lambda: _env("JIXIAO_LLM_API_KEY", "none"))
+    lock_timeout: float = field(default_factory=lambda: _number("JIXIAO_LOCK_TIMEOUT", 30))
+    upload_max_mb: float = field(default_factory=lambda: _number("JIXIAO_UPLOAD_MAX_MB", 20))
+    upload_max_files: int = field(default_factory=lambda: int(_number("JIXIAO_UPLOAD_MAX_FILES", 20)))
     data_dir: Path = ROOT / "data"
 
     def __post_init__(self) -> None:
@@ -60,6 +76,11 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.home / "reports"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """The document library's stored copies of uploaded files."""
+        return self.home / "uploads"
 
 
 def configure_caches(settings: Settings) -> None:

@@ -1,13 +1,21 @@
 """The index: a Chroma collection of rows (dense) and a BM25 index over the same ids.
 
-Chroma is the source of truth: rows live in one collection, documents (one item per source
-file, with its counts and warnings) in a second. The in-memory catalog of records and the
-lexical index are rebuilt from Chroma and cached on disk under a fingerprint of its
-contents, so several app instances sharing one Chroma server stay consistent.
+Rows live in one Chroma collection, documents (one item per source file, with its counts
+and warnings) in a second. The document entries are the source of truth: a row whose
+document is not listed is never served. The in-memory catalog of records and the lexical
+index are rebuilt from Chroma and cached on disk under a fingerprint of its contents, so
+several app instances sharing one Chroma server stay consistent.
 
 Builds parse files one by one but embed and write in groups of files (`WRITE_GROUP` rows):
-the model sees large batches, Chroma sees large upserts, and a crash loses at most one
-group of writes (embeddings are cached as soon as they are computed).
+the model sees large batches, Chroma sees large upserts (embeddings are cached as soon as
+they are computed).
+
+Safety (see README, "Index safety"): every write holds the data directory's lock
+(index.lock) and is journaled (index.journal) before its first change, so a process
+killed at any point leaves an entry the next writer, or the next process that opens the
+index, finishes or undoes. Readers reload only between writes and reopen their Chroma
+handles when another process changed the index. The collection records the embedding
+model that made its vectors; another model is refused before it writes anything.
 """
 
 from __future__ import annotations
@@ -19,34 +27,43 @@ import logging
 import math
 import os
 import pickle
+import re
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
 
-from errors import ConfigError, IngestError
+from errors import ConfigError, IndexBusyError, IngestError, ModelMismatchError
 from index.cache import EmbeddingCache
 from index.embedding import Encoder, get_embed_model, get_encoder, model_key
 from index.filters import Columns
+from index.journal import Journal, fault, pid_alive
 from index.lexical import LexicalIndex, top_k
+from index.lock import dir_lock
 from index.nodes import from_metadata, node_metadata, retrieval_text
 from ingest import SUPPORTED_SUFFIXES, parse_file
-from ingest.records import Indicator, ParsedFile, Project, Record
+from ingest.records import Indicator, ParsedFile, ParseWarning, Project, Record
 from settings import Settings, configure_caches
 
 _log = logging.getLogger(__name__)
 _PAGE = 5000
 _VERSION_ID = "__index_version__"  # an item of the documents collection, rewritten by every change
-_CATALOG_FORMAT = 3  # bump when the pickled catalog changes shape: old pickles are then rebuilt
+_MODEL_ID = "__embedding_model__"  # an item of the documents collection: the model that made the vectors
+_CATALOG_FORMAT = 4  # bump when the pickled catalog changes shape: old pickles are then rebuilt
+# A fixed text whose vector identifies the model (name, dimension and weights).
+PROBE_TEXT = "项目支出绩效目标 社会效益指标 强化社会发动 服务对象满意度≥90%"
+SAME_MODEL = 0.99  # cosine between two probe vectors of one model (rounding, BLAS) is ~1.0; another model's ≪ 0.99
 EXACT_ROWS = 20_000  # filtered dense search scans at most this many rows exactly (≤ 8 ms)
 RECHECK_S = 5.0  # how often a loaded catalog asks Chroma whether another writer changed the index
 WRITE_GROUP = 2048  # rows embedded and written to Chroma together
@@ -54,9 +71,32 @@ _INTERNED = ("source", "department", "project", "unit_name", "level1", "level1_c
              "indicator", "kind")
 
 
+_WARNING_TEXT = re.compile(r"^(?P<source>.+?) 第(?P<line>\d+)行: (?P<message>.*)$", re.S)
+_WARNING_FIELDS = {f.name for f in fields(ParseWarning)}
+
+
+def _warning_from_text(source: str, text: str) -> ParseWarning:
+    """A warning stored as text by indexes built before warnings were stored as data."""
+    m = _WARNING_TEXT.match(text)
+    line, message = (int(m["line"]), m["message"]) if m else (0, text.split(": ", 1)[-1])
+    kind = "mismatch" if "≠" in message else ""  # the reconciliation writes every mismatch as `a ≠ b`
+    return ParseWarning(source, line, message, kind, (line,) if line else ())
+
+
+def _warning_from_dict(data: dict[str, Any]) -> ParseWarning:
+    known = {k: v for k, v in data.items() if k in _WARNING_FIELDS}
+    known["rows"] = tuple(known.get("rows", ()))
+    return ParseWarning(**known)
+
+
 @dataclass
 class DocumentInfo:
-    """One indexed source file, as the document manager lists it."""
+    """One indexed source file, as the document manager lists it.
+
+    `parse_warnings` are the parser's warnings as data (kind, line, rows, message);
+    `warnings` is the same list printed, for lists and reports. Indexes built before
+    warnings were stored as data hold only the text: their kind and rows are inferred.
+    """
 
     source: str
     department: str
@@ -68,14 +108,52 @@ class DocumentInfo:
     repaired: int
     warnings: list[str] = field(default_factory=list)
     grand_total: float | None = None
+    parse_warnings: list[ParseWarning] = field(default_factory=list)
+    path: str = ""  # the file it was read from (for uploads: the library's stored copy)
+    rows: int = 0  # distinct rows it put in the index (0: built before this was recorded)
+
+    def __post_init__(self) -> None:
+        if self.parse_warnings and not self.warnings:
+            self.warnings = [str(w) for w in self.parse_warnings]
+        elif self.warnings and not self.parse_warnings:
+            self.parse_warnings = [_warning_from_text(self.source, t) for t in self.warnings]
+
+    @property
+    def expected_rows(self) -> int:
+        """How many rows of this document the index should hold."""
+        return self.rows or self.projects + self.indicators
+
+    @property
+    def period(self) -> tuple[str, int] | None:
+        """(department, year) when both are known: two documents sharing it are two versions of one table."""
+        return (self.department, self.year) if self.department and self.year else None
+
+    def to_json(self) -> str:
+        """What the documents collection stores: the warnings as data, not as their printed form."""
+        data = asdict(self)
+        data.pop("warnings")
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> DocumentInfo:
+        """Read `to_json` output, or the older form with `warnings` as strings."""
+        data = json.loads(text)
+        data["parse_warnings"] = [_warning_from_dict(w) for w in data.get("parse_warnings") or []]
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass
 class FileReport:
-    """What a build did with one file."""
+    """What a build did with one file.
+
+    `duplicate`: the same content is already indexed under `duplicate_of` (nothing written).
+    `same_period`: other documents of the same department and year, kept beside this one;
+    `replaced`: those this one replaced (`replace=True`). `note` says it in a sentence.
+    """
 
     source: str
-    status: str  # added | updated | unchanged | error
+    status: str  # added | updated | unchanged | duplicate | error
     projects: int = 0
     indicators: int = 0
     repaired: int = 0
@@ -84,6 +162,55 @@ class FileReport:
     embedded: int = 0
     warnings: list[str] = field(default_factory=list)
     error: str = ""
+    parse_warnings: list[ParseWarning] = field(default_factory=list)
+    duplicate_of: str = ""
+    same_period: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    note: str = ""
+
+
+STATUSES = ("added", "updated", "unchanged", "duplicate", "error")
+
+
+@dataclass
+class Problem:
+    """One inconsistency `Index.check` found."""
+
+    kind: str  # see PROBLEM_KINDS
+    message: str
+    source: str = ""
+    rows: int = 0
+
+
+PROBLEM_KINDS = {
+    "unfinished": "中断的操作",
+    "orphan_rows": "无文档的行",
+    "missing_rows": "文档缺行",
+    "extra_rows": "文档多出的行",
+    "stale_catalog": "过期的目录缓存",
+    "staging": "残留的上传暂存文件",
+    "temp_files": "残留的临时文件",
+    "busy": "正在写入",
+    # notices: reported, not unhealthy
+    "duplicate": "内容相同的文档",
+    "same_period": "同部门同年度的多份文档",
+}
+NOTICE_KINDS = ("duplicate", "same_period")
+
+
+@dataclass
+class Health:
+    """What `Index.check` found; `repaired` lists what `Index.repair` did."""
+
+    healthy: bool
+    rows: int
+    documents: int
+    problems: list[Problem] = field(default_factory=list)
+    notices: list[Problem] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
@@ -125,6 +252,8 @@ class Catalog:
     _of_project: dict[tuple[str, str, int, str], list[Indicator]] = field(init=False, repr=False)
     _project_at: dict[tuple[str, str, int, str], Project] = field(init=False, repr=False)
     _named: dict[str, list[Project]] = field(init=False, repr=False)
+    _document_of: dict[str, DocumentInfo] = field(init=False, repr=False)
+    _period_of: dict[tuple[str, int], list[DocumentInfo]] = field(init=False, repr=False)
     _columns: Columns | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
@@ -142,6 +271,11 @@ class Catalog:
         self._of_project = {}
         for i in self.indicators:
             self._of_project.setdefault(_project_key(i), []).append(i)
+        self._document_of = {d.source: d for d in self.documents}
+        self._period_of = {}
+        for d in self.documents:
+            if d.period is not None:
+                self._period_of.setdefault(d.period, []).append(d)
 
     # Only the records, documents and lexical index are pickled; the derived maps are
     # rebuilt on load (faster than unpickling them, and the pickle stays small).
@@ -175,6 +309,27 @@ class Catalog:
         """Projects with exactly this name, across departments and years."""
         return self._named.get(name, [])
 
+    def document(self, source: str) -> DocumentInfo | None:
+        """The document a row came from (`record.source`)."""
+        return self._document_of.get(source)
+
+    def same_period(self, source: str) -> list[DocumentInfo]:
+        """The other documents of this document's department and year (two versions of one table):
+        rows from them must not be added up together without saying which document each came from."""
+        info = self._document_of.get(source)
+        if info is None or info.period is None:
+            return []
+        return [d for d in self._period_of.get(info.period, []) if d.source != source]
+
+    def label(self, source: str) -> str:
+        """How an answer names a row's document: "部门 2024年", with the file name when another
+        document has the same department and year."""
+        info = self._document_of.get(source)
+        if info is None:
+            return source
+        name = f"{info.department} {info.year}年" if info.year else info.department
+        return f"{name}({source})" if self.same_period(source) else name
+
 
 def expand(paths: Iterable[str | Path]) -> list[Path]:
     """Files named, and the supported files inside folders named, in a stable order."""
@@ -186,6 +341,20 @@ def expand(paths: Iterable[str | Path]) -> list[Path]:
         else:
             out.append(p)
     return out
+
+
+@dataclass
+class _Pending:
+    """A parsed file waiting in a write group."""
+
+    parsed: ParsedFile
+    report: FileReport
+    before: DocumentInfo | None
+    path: Path  # where it was read from
+    replaces: list[str] = field(default_factory=list)
+
+
+_T = TypeVar("_T")
 
 
 class Index:
@@ -202,44 +371,117 @@ class Index:
         self._cache: EmbeddingCache | None = embedding_cache
         self._checked = 0.0
         self._catalog_version = ""
+        self._client_version = ""  # the version token this process's Chroma handles are known to be current at
+        self._model_checked = False
+        self._opening = threading.RLock()
+        self._reloading = threading.Lock()
+        self.lock = dir_lock(self.settings.home)
+        self.journal = Journal(self.settings.home / "journal")
         self.recheck_s = RECHECK_S
         self.last_build = BuildStats()
+        self.recovered: list[str] = []  # what the last recovery of interrupted operations did
 
     # -- Chroma ---------------------------------------------------------------
     @property
     def client(self) -> Any:
-        if self._client is None:
-            import chromadb
-            from chromadb.config import Settings as ChromaSettings
-
-            chroma_settings = ChromaSettings(anonymized_telemetry=False)
-            url = self.settings.chroma_url
-            if url:
-                parts = urlparse(url if "://" in url else f"http://{url}")
-                if not parts.hostname or not parts.port:
-                    raise ConfigError(f"JIXIAO_CHROMA_URL={url!r}: 需要 http://主机:端口")
-                self._client = chromadb.HttpClient(host=parts.hostname, port=parts.port, settings=chroma_settings)
-            else:
-                self.settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-                self._client = chromadb.PersistentClient(path=str(self.settings.chroma_dir), settings=chroma_settings)
+        self._open()
         return self._client
 
     @property
     def rows(self) -> Any:
         """The Chroma collection of rows (our own embeddings; cosine space)."""
-        if self._rows is None:
-            self._rows = self.client.get_or_create_collection(
-                self.settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
-            )
+        self._open()
         return self._rows
 
     @property
     def docs(self) -> Any:
-        if self._docs is None:
-            self._docs = self.client.get_or_create_collection(
-                f"{self.settings.collection}-documents", embedding_function=None
-            )
+        self._open()
         return self._docs
+
+    def _open(self, recover: bool = True) -> None:
+        """Connect once: create the collections (under the lock, so two first runs cannot race),
+        refuse another embedding model, and finish operations a killed process left (`recover`)."""
+        if self._rows is not None:
+            return
+        with self._opening:
+            if self._rows is not None:
+                return
+            marker = self.settings.chroma_dir / f".ready-{self.settings.collection}"
+            if self.settings.chroma_url or marker.exists():
+                self._connect()
+            else:
+                with self.lock.exclusive(self.settings.lock_timeout, "初始化索引"):
+                    self._connect()
+                    marker.touch()
+            identity = self._identity()
+            if identity is not None and identity.get("model") != self.settings.embed_model:
+                self.check_model()  # another name may still be the same model (a path to it): compare vectors
+        if recover and self.journal:
+            try:
+                with self.lock.exclusive(0.0, "恢复中断的操作"):
+                    self._recover()
+            except IndexBusyError:
+                pass  # a live writer holds the directory: the journal is its work in progress
+
+    def _connect(self) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        url = self.settings.chroma_url
+        if url:
+            parts = urlparse(url if "://" in url else f"http://{url}")
+            if not parts.hostname or not parts.port:
+                raise ConfigError(f"JIXIAO_CHROMA_URL={url!r}: 需要 http://主机:端口")
+            client = chromadb.HttpClient(host=parts.hostname, port=parts.port, settings=chroma_settings)
+        else:
+            self.settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(path=str(self.settings.chroma_dir), settings=chroma_settings)
+        docs = client.get_or_create_collection(f"{self.settings.collection}-documents", embedding_function=None)
+        rows = client.get_or_create_collection(self.settings.collection, metadata={"hnsw:space": "cosine"},
+                                               embedding_function=None)
+        self._client_version = _version_of(docs)
+        self._client, self._docs, self._rows = client, docs, rows
+
+    def _reopen(self) -> None:
+        """Fresh Chroma handles on the same data.
+
+        An embedded PersistentClient keeps its vector segment in memory; after another process
+        writes, the row metadata it reads from SQLite runs ahead of it and reads that include
+        embeddings fail with "Error finding id" until the process restarts. Chroma shares one
+        System per path in a process, so it is dropped from that cache first (not stopped:
+        handles other threads still hold keep answering from it until they reopen too).
+        """
+        with self._opening:
+            if self._client is not None and not self.settings.chroma_url:
+                from chromadb.api.shared_system_client import SharedSystemClient
+
+                identifier = self._client._identifier
+                SharedSystemClient._identifier_to_system.pop(identifier, None)
+                SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+            self._connect()
+
+    def _sync_client(self, version: str | None = None) -> None:
+        """Reopen the handles when another process changed the index since they were opened."""
+        version = self.version() if version is None else version
+        if version != self._client_version:
+            self._model_checked = False  # the other writer may have been the first to record a model
+            if not self.settings.chroma_url:
+                self._reopen()
+        self._client_version = version
+
+    def _retrying(self, call: Callable[[], _T]) -> _T:
+        """A Chroma read, tried once more on fresh handles when the embedded client is stale."""
+        from chromadb.errors import InternalError
+
+        try:
+            return call()
+        except InternalError as exc:
+            if self.settings.chroma_url:
+                raise
+            _log.info("Chroma 读取失败(%s),重新打开后重试", exc)
+            self._reopen()
+            return call()
 
     @property
     def embed_model(self) -> Any:
@@ -248,7 +490,8 @@ class Index:
 
     @property
     def encoder(self) -> Encoder:
-        """The model as a plain numpy encoder (what building and asking use)."""
+        """The model as a plain numpy encoder (what building and asking use), checked against the collection."""
+        self.check_model()
         return get_encoder(self.settings.embed_model)
 
     @property
@@ -257,30 +500,116 @@ class Index:
             self._cache = EmbeddingCache(self.settings.cache_dir / "embeddings.sqlite3", model_key(self.settings.embed_model))
         return self._cache
 
+    # -- model identity -------------------------------------------------------
+    def _identity(self) -> dict[str, Any] | None:
+        got = self._docs.get(ids=[_MODEL_ID], include=["metadatas"])
+        return dict(got["metadatas"][0]) if got["ids"] else None
+
+    def check_model(self) -> None:
+        """Raise ModelMismatchError when the collection's vectors were made by another model
+        than JIXIAO_EMBED_MODEL (other weights or another dimension), before anything is written.
+
+        The collection records the model's name, dimension and the vector of a fixed probe
+        text; a collection built before that was recorded is compared with one of its rows.
+        """
+        if self._model_checked:
+            return
+        self._open(recover=False)
+        encoder = get_encoder(self.settings.embed_model)
+        probe = np.asarray(encoder.passages([PROBE_TEXT])[0], dtype=np.float32)
+        identity = self._identity()
+        if identity is not None:
+            stored = np.asarray(json.loads(identity["probe"]), dtype=np.float32)
+            same = stored.shape == probe.shape and float(stored @ probe) / (np.linalg.norm(stored) or 1.0) >= SAME_MODEL
+        else:
+            got = self._retrying(lambda: self._rows.get(limit=1, include=["embeddings", "documents"]))
+            if got["ids"]:
+                stored = np.asarray(got["embeddings"][0], dtype=np.float32)
+                vector = np.asarray(encoder.passages([got["documents"][0]])[0], dtype=np.float32)
+                same = stored.shape == vector.shape and float(stored @ vector) >= SAME_MODEL
+            else:
+                stored, same = probe, True
+        if not same:
+            raise ModelMismatchError(self._mismatch(identity, len(stored), len(probe)))
+        self._model_checked = True
+
+    def _mismatch(self, identity: dict[str, Any] | None, stored_dim: int, dim: int) -> str:
+        s = self.settings
+        built = f"嵌入模型“{identity['model']}”({stored_dim} 维)" if identity else f"另一个嵌入模型({stored_dim} 维)"
+        return (f"索引集合“{s.collection}”({s.home})是用{built}建立的,当前设置 JIXIAO_EMBED_MODEL={s.embed_model}"
+                f"({dim} 维)是另一个模型。不同模型的向量不能混在同一个集合里,本次没有写入任何内容。解决办法:"
+                + (f"把 JIXIAO_EMBED_MODEL 改回 {identity['model']};" if identity else "改回建立索引时用的模型;")
+                + "或换一个集合(设置 JIXIAO_COLLECTION=新名称)后用新模型运行 python -m index build 重建;"
+                f"或删除 {s.chroma_dir} 后用新模型重建索引。")
+
+    def _record_model(self) -> None:
+        if self._identity() is not None:
+            return
+        probe = get_encoder(self.settings.embed_model).passages([PROBE_TEXT])[0]
+        self._docs.upsert(ids=[_MODEL_ID], embeddings=[[0.0]], metadatas=[{
+            "model": self.settings.embed_model, "dim": len(probe),
+            "probe": json.dumps([round(float(v), 5) for v in probe])}])
+
     # -- writing --------------------------------------------------------------
+    @contextmanager
+    def writing(self, what: str = "") -> Iterator[None]:
+        """Hold the data directory for writing (waits at most JIXIAO_LOCK_TIMEOUT seconds, then
+        IndexBusyError), on current Chroma handles, after finishing any interrupted operation."""
+        with self.lock.exclusive(self.settings.lock_timeout, what):
+            self._open()
+            self._sync_client()
+            if self.journal:
+                self._recover()
+            try:
+                yield
+            finally:
+                self._catalog = None
+
     def documents(self) -> list[DocumentInfo]:
         """Indexed documents, from Chroma."""
         got = self.docs.get(include=["metadatas"])
-        infos = [DocumentInfo(**json.loads(m["info"])) for m in got["metadatas"] or [] if "info" in m]
+        infos = [DocumentInfo.from_json(m["info"]) for m in got["metadatas"] or [] if "info" in m]
         return sorted(infos, key=lambda d: (d.department, d.year, d.source))
+
+    def document(self, source: str) -> DocumentInfo | None:
+        """One indexed document by file name, from Chroma."""
+        got = self.docs.get(ids=[source], include=["metadatas"])
+        metas = [m for m in got["metadatas"] or [] if m and "info" in m]
+        return DocumentInfo.from_json(metas[0]["info"]) if metas else None
 
     def is_empty(self) -> bool:
         return self.rows.count() == 0
 
-    def build(self, paths: Iterable[str | Path], progress: Any = None) -> list[FileReport]:
+    def build(self, paths: Iterable[str | Path], progress: Any = None, replace: bool = False,
+              stored: Mapping[Path, Path] | None = None) -> list[FileReport]:
         """Ingest files into the index; unchanged files are skipped, changed ones re-embed only new rows.
 
-        A file that cannot be parsed is reported and leaves the index as it was.
+        A file that cannot be parsed is reported and leaves the index as it was. A file whose
+        content is already indexed (under any name) is a `duplicate` and changes nothing. A
+        file of the same department and year as an indexed one is kept beside it with a note,
+        or replaces it with `replace=True`. `stored` maps a file read here to where the
+        document library keeps its copy (moved there when the document is committed).
         `last_build` tells where the time went.
         """
+        with self.writing("python -m index build"):
+            return self._build(paths, progress, replace, stored or {})
+
+    def _build(self, paths: Iterable[str | Path], progress: Any, replace: bool, stored: Mapping[Path, Path],
+               force: frozenset[str] = frozenset()) -> list[FileReport]:
         stats = self.last_build = BuildStats()
         started = time.perf_counter()
+        self.check_model()
         files = expand(paths)
         clock = time.perf_counter()
         known = {d.source: d for d in self.documents()}
         stats.chroma_s += time.perf_counter() - clock
+        by_hash = {d.content_hash: d.source for d in known.values()}
+        periods: dict[tuple[str, int], list[str]] = {}
+        for d in known.values():
+            if d.period is not None:
+                periods.setdefault(d.period, []).append(d.source)
         reports: list[FileReport] = []
-        group: list[tuple[ParsedFile, FileReport, DocumentInfo | None]] = []
+        group: list[_Pending] = []
         pending = 0
         for n, path in enumerate(files):
             if progress is not None:
@@ -296,96 +625,146 @@ class Index:
             doc = parsed.document
             report = FileReport(source=doc.source, status="unchanged", projects=len(parsed.projects),
                                 indicators=len(parsed.indicators), repaired=parsed.repaired,
-                                warnings=[str(w) for w in parsed.warnings])
+                                warnings=[str(w) for w in parsed.warnings], parse_warnings=list(parsed.warnings))
             reports.append(report)
             before = known.get(doc.source)
-            if before is not None and before.content_hash == doc.content_hash:
+            if before is not None and before.content_hash == doc.content_hash and doc.source not in force:
                 continue
-            if any(g[0].document.source == doc.source for g in group):
-                self._write(group)  # the same file name twice in one build: the later one wins
+            twin = by_hash.get(doc.content_hash)
+            if twin is not None and twin != doc.source:
+                report.status, report.duplicate_of = "duplicate", twin
+                report.note = f"已存在:内容与已导入的“{twin}”完全相同,未重复导入。"
+                continue
+            by_hash[doc.content_hash] = doc.source
+            info = DocumentInfo(source=doc.source, department=doc.department, year=doc.year, content_hash="",
+                                added_at="", projects=0, indicators=0, repaired=0)
+            others = [s for s in periods.get(info.period, []) if s != doc.source] if info.period else []
+            if others and replace:
+                report.replaced = others
+                report.note = f"已替换同一部门同一年度的旧版本:{'、'.join(others)}。"
+                periods[info.period] = []  # type: ignore[index]
+            elif others:
+                report.same_period = others
+                report.note = (f"注意:索引中已有{doc.department} {doc.year}年的文档“{'、'.join(others)}”,两份都保留,"
+                               "统计和列表会分别标明每行来自哪份文档;如果这是新版本,请选择替换旧版本重新导入"
+                               "(命令行加 --replace)。")
+            if info.period:
+                periods.setdefault(info.period, []).append(doc.source)
+            if any(g.parsed.document.source == doc.source for g in group):
+                self._write(group, stored)  # the same file name twice in one build: the later one wins
                 group, pending = [], 0
-            group.append((parsed, report, before))
+            group.append(_Pending(parsed, report, before, path, report.replaced))
             stats.files += 1
             stats.rows += len(parsed.records)
             pending += len(parsed.records)
             if pending >= WRITE_GROUP:
-                self._write(group)
+                self._write(group, stored)
                 group, pending = [], 0
         if group:
-            self._write(group)
+            self._write(group, stored)
         if progress is not None:
             progress(1.0, "完成")
         self._catalog = None
         stats.total_s = time.perf_counter() - started
         return reports
 
-    def _write(self, group: list[tuple[ParsedFile, FileReport, DocumentInfo | None]]) -> None:
-        """Embed (through the cache) and upsert the new rows of several files, drop their stale rows."""
+    def _write(self, group: list[_Pending], stored: Mapping[Path, Path]) -> None:
+        """Embed (through the cache) and write the new rows of several files, drop their stale rows,
+        then commit their document entries; journaled, so a crash anywhere is finished or undone."""
         stats = self.last_build
         clock = time.perf_counter()
-        old = self._ids_by_source([parsed.document.source for parsed, _, _ in group])
+        old = self._ids_by_source([g.parsed.document.source for g in group])
         stats.chroma_s += time.perf_counter() - clock
         new: list[Record] = []
         stale: list[str] = []
         spans: list[tuple[FileReport, int, int]] = []
-        for parsed, report, _ in group:
-            old_ids = old.get(parsed.document.source, set())
-            fresh = [r for r in parsed.records if r.id not in old_ids]
+        entries: list[dict[str, Any]] = []
+        infos: list[DocumentInfo] = []
+        now = datetime.now().isoformat(timespec="seconds")
+        for g in group:
+            parsed, report, doc = g.parsed, g.report, g.parsed.document
+            ids = list(dict.fromkeys(r.id for r in parsed.records))
+            old_ids = old.get(doc.source, set())
+            seen = set(old_ids)
+            fresh = [r for r in parsed.records if r.id not in seen and not seen.add(r.id)]  # type: ignore[func-returns-value]
             spans.append((report, len(new), len(new) + len(fresh)))
             new.extend(fresh)
-            stale.extend(sorted(old_ids - {r.id for r in parsed.records}))
-            report.added, report.removed = len(fresh), len(old_ids - {r.id for r in parsed.records})
-        if new:
-            model_s = 0.0
-
-            def compute(texts: list[str]) -> np.ndarray:
-                nonlocal model_s
-                t = time.perf_counter()
-                vectors = self.encoder.passages(texts)
-                model_s += time.perf_counter() - t
-                return vectors
-
-            clock = time.perf_counter()
-            vectors, computed = self.embedding_cache.embed([retrieval_text(r) for r in new], compute)
-            stats.embed_s += model_s
-            stats.cache_s += time.perf_counter() - clock - model_s
-            stats.embedded += sum(computed)
-            for report, a, b in spans:
-                report.embedded = sum(computed[a:b])
-            clock = time.perf_counter()
+            gone = sorted(old_ids - set(ids))
+            stale.extend(gone)
+            report.added, report.removed = len(fresh), len(gone)
+            copy = stored.get(g.path)
+            info = DocumentInfo(source=doc.source, department=doc.department, year=doc.year,
+                                content_hash=doc.content_hash, added_at=now, projects=len(parsed.projects),
+                                indicators=len(parsed.indicators), repaired=parsed.repaired,
+                                warnings=report.warnings, grand_total=doc.grand_total,
+                                parse_warnings=report.parse_warnings, path=str(copy or g.path.resolve()), rows=len(ids))
+            infos.append(info)
+            entries.append({"source": doc.source, "read": str(g.path.resolve()), "hash": doc.content_hash,
+                            "info": info.to_json(), "ids": ids, "added": [r.id for r in fresh],
+                            "stored": str(copy) if copy else "", "replaces": g.replaces})
+        vectors = self._embed(new, spans) if new else None
+        self._record_model()
+        journal = self.journal.begin({"op": "write", "files": entries})
+        fault("write.journal")
+        clock = time.perf_counter()
+        if vectors is not None:
             step = min(self.client.get_max_batch_size(), WRITE_GROUP)
             for i in range(0, len(new), step):
                 chunk = new[i : i + step]
                 self._upsert(ids=[r.id for r in chunk], embeddings=vectors[i : i + step],
                              metadatas=[node_metadata(r) for r in chunk], documents=[retrieval_text(r) for r in chunk])
+                fault("write.rows")
             stats.written += len(new)
-            stats.chroma_s += time.perf_counter() - clock
-        clock = time.perf_counter()
         if stale:
             self.rows.delete(ids=stale)
-        # The document entry is written last: a build interrupted before it sees the file as
-        # new next time, and `_ids_by_source` then finds the rows already written.
-        now = datetime.now().isoformat(timespec="seconds")
-        infos = []
-        for parsed, report, before in group:
-            doc = parsed.document
-            infos.append(DocumentInfo(source=doc.source, department=doc.department, year=doc.year,
-                                      content_hash=doc.content_hash, added_at=now,
-                                      projects=len(parsed.projects), indicators=len(parsed.indicators),
-                                      repaired=parsed.repaired, warnings=report.warnings, grand_total=doc.grand_total))
-            report.status = "updated" if before is not None else "added"
+            fault("write.stale")
+        for entry in entries:
+            if entry["stored"]:
+                _place(Path(entry["read"]), Path(entry["stored"]))
+                fault("write.stored")
+        # The document entries are written after their rows: until then the rows are not served
+        # (the catalog keeps only rows of listed documents) and the journal says what to do.
         self.docs.upsert(ids=[i.source for i in infos], embeddings=[[0.0]] * len(infos),
-                         metadatas=[{"info": json.dumps(asdict(i), ensure_ascii=False)} for i in infos])
+                         metadatas=[{"info": i.to_json()} for i in infos])
+        fault("write.docs")
+        for g in group:
+            g.report.status = "updated" if g.before is not None else "added"
+            for old_source in g.replaces:
+                self._drop(old_source, step="write.replaced")
         self._bump_version()
+        fault("write.version")
+        self.journal.done(journal)
         stats.chroma_s += time.perf_counter() - clock
 
+    def _embed(self, new: list[Record], spans: list[tuple[FileReport, int, int]]) -> np.ndarray:
+        stats = self.last_build
+        model_s = 0.0
+        encoder = self.encoder
+
+        def compute(texts: list[str]) -> np.ndarray:
+            nonlocal model_s
+            t = time.perf_counter()
+            vectors = encoder.passages(texts)
+            model_s += time.perf_counter() - t
+            return vectors
+
+        clock = time.perf_counter()
+        vectors, computed = self.embedding_cache.embed([retrieval_text(r) for r in new], compute)
+        stats.embed_s += model_s
+        stats.cache_s += time.perf_counter() - clock - model_s
+        stats.embedded += sum(computed)
+        for report, a, b in spans:
+            report.embedded = sum(computed[a:b])
+        return vectors
+
     def _bump_version(self) -> None:
-        self.docs.upsert(ids=[_VERSION_ID], embeddings=[[0.0]], metadatas=[{"version": uuid.uuid4().hex}])
+        token = uuid.uuid4().hex
+        self.docs.upsert(ids=[_VERSION_ID], embeddings=[[0.0]], metadatas=[{"version": token}])
+        self._client_version = token  # our own write: our handles are current
 
     def version(self) -> str:
         """A token that changes whenever any writer changes the index ("" for indexes built before it existed)."""
-        got = self.docs.get(ids=[_VERSION_ID], include=["metadatas"])
-        return str(got["metadatas"][0]["version"]) if got["ids"] else ""
+        return _version_of(self.docs)
 
     def _upsert(self, **batch: Any) -> None:
         """One Chroma upsert, tried again when embedded Chroma's compaction fails.
@@ -419,14 +798,210 @@ class Index:
         return out
 
     def remove(self, source: str) -> int:
-        """Remove a document's rows from every index; returns how many rows left."""
+        """Remove a document from every index, with the library's stored copy; returns how many rows left."""
+        with self.writing("python -m index remove"):
+            ids = self.rows.get(where={"source": source}, include=[])["ids"]
+            if not ids and self.document(source) is None:
+                return 0
+            journal = self.journal.begin({"op": "remove", "source": source})
+            fault("remove.journal")
+            self._drop(source, step="remove")
+            self._bump_version()
+            fault("remove.version")
+            self.journal.done(journal)
+            return len(ids)
+
+    def stored_copy(self, source: str) -> Path:
+        """Where the document library keeps its copy of an uploaded file (it may not exist)."""
+        return self.settings.uploads_dir / Path(source).name
+
+    def _drop(self, source: str, step: str) -> None:
+        """Document entry first (its rows stop being served), then the rows, then the stored copy."""
+        self.docs.delete(ids=[source])
+        fault(f"{step}.doc")
         ids = self.rows.get(where={"source": source}, include=[])["ids"]
         if ids:
             self.rows.delete(ids=ids)
-        self.docs.delete(ids=[source])
+        fault(f"{step}.rows")
+        self.stored_copy(source).unlink(missing_ok=True)
+        fault(f"{step}.file")
+
+    # -- recovery and health --------------------------------------------------
+    def _recover(self) -> list[str]:
+        """Finish or undo what killed processes left in the journal (the caller holds the lock)."""
+        entries = self.journal.pending(clean=True)
+        if not entries:
+            return []
+        self._reopen()  # the dead writer changed Chroma behind our handles
+        done: list[str] = []
+        for path, entry in entries:
+            if entry.get("op") == "write":
+                done.extend(self._finish_write(entry))
+            elif entry.get("op") == "remove":
+                self._drop(entry["source"], step="recover")
+                done.append(f"完成了中断的删除“{entry['source']}”")
+            self.journal.done(path)
         self._bump_version()
         self._catalog = None
-        return len(ids)
+        for line in done:
+            _log.warning("索引恢复: %s", line)
+        self.recovered.extend(done)
+        return done
+
+    def _finish_write(self, entry: dict[str, Any]) -> list[str]:
+        """A write is finished when all its rows made it, redone from its file when that file is
+        still there, else undone (its new rows deleted; the previous version, if any, stays)."""
+        done = []
+        for f in entry["files"]:
+            source, read = f["source"], Path(f["read"])
+            wanted = set(f["ids"])
+            current = self._ids_by_source([source]).get(source, set())
+            if wanted <= current:
+                if current - wanted:
+                    self.rows.delete(ids=sorted(current - wanted))
+                if f["stored"] and read.is_file():
+                    _place(read, Path(f["stored"]))
+                info = DocumentInfo.from_json(f["info"])
+                self.docs.upsert(ids=[source], embeddings=[[0.0]], metadatas=[{"info": info.to_json()}])
+                for old in f["replaces"]:
+                    self._drop(old, step="recover")
+                done.append(f"完成了中断的导入“{source}”")
+                continue
+            parsed = _parse_if_same(read, f["hash"])
+            if parsed is not None:
+                self.last_build = BuildStats()
+                report = FileReport(source=source, status="unchanged", warnings=[str(w) for w in parsed.warnings],
+                                    parse_warnings=list(parsed.warnings))
+                stored = {read: Path(f["stored"])} if f["stored"] else {}
+                self._write([_Pending(parsed, report, self.document(source), read, f["replaces"])], stored)
+                done.append(f"重新导入了中断的“{source}”")
+                continue
+            leftover = current if self.document(source) is None else current & set(f["added"])
+            if leftover:
+                self.rows.delete(ids=sorted(leftover))
+            done.append(f"撤销了中断的导入“{source}”(源文件已不在,请重新导入)")
+        return done
+
+    def check(self) -> Health:
+        """Consistency of the rows, the document entries, the cached catalog and lexical index, and
+        the data directory's leftovers. Reads only; waits for a running writer (JIXIAO_LOCK_TIMEOUT)."""
+        self._open(recover=False)
+        with self.lock.shared(self.settings.lock_timeout) as free:
+            if not free:
+                busy = Problem("busy", f"另一个进程正在写入索引({self.lock.holder()}),稍后再检查。")
+                return Health(False, 0, 0, [busy])
+            return self._inspect()
+
+    def repair(self) -> Health:
+        """Fix what `check` finds: finish or undo interrupted operations, re-ingest documents whose
+        rows are incomplete (or adopt orphan rows) from their file when it is still there, else drop
+        them; delete stale caches and leftover files. Returns the health afterwards, with what was done."""
+        self.recovered = []
+        with self.writing("python -m index repair"):
+            done = list(self.recovered)
+            health = self._inspect()
+            force: dict[str, Path] = {}
+            for p in health.problems:
+                if p.kind in ("orphan_rows", "missing_rows", "extra_rows"):
+                    path = self._source_file(p.source)
+                    if path is not None:
+                        force[p.source] = path
+                        continue
+                    self._drop(p.source, step="repair")
+                    done.append(f"“{p.source}”的行不完整且源文件已不在,已从索引移除,请重新导入")
+                elif p.kind == "stale_catalog":
+                    for old in self.settings.lexical_dir.glob(f"catalog-{self.settings.collection}-*.pkl"):
+                        old.unlink(missing_ok=True)
+                    done.append("删除了过期的目录缓存(下次使用时重建)")
+                elif p.kind in ("staging", "temp_files"):
+                    for path in _leftovers(self.settings):
+                        _remove_tree(path)
+                    done.append(f"清理了残留文件:{p.message}")
+            if force:
+                reports = self._build(list(force.values()), None, False, {}, frozenset(force))
+                for r in reports:
+                    done.append(f"从源文件重新导入了“{r.source}”" if r.status != "error" else f"无法重新导入: {r.error}")
+                    if r.status in ("error", "duplicate") and r.source in force:
+                        self._drop(r.source, step="repair")
+            if len(done) > len(self.recovered):
+                self._bump_version()
+            health = self._inspect()
+        health.repaired = list(dict.fromkeys(done))
+        return health
+
+    def _source_file(self, source: str) -> Path | None:
+        """The file a document can be re-read from: the library's copy, where it was built from, data/."""
+        info = self.document(source)
+        for path in (self.stored_copy(source), Path(info.path) if info and info.path else None,
+                     self.settings.data_dir / Path(source).name):
+            if path is not None and path.is_file() and path.name == Path(source).name:
+                return path
+        return None
+
+    def _inspect(self) -> Health:
+        problems: list[Problem] = []
+        notices: list[Problem] = []
+        for _, entry in self.journal.pending():
+            what = "导入" if entry.get("op") == "write" else "删除"
+            names = [f["source"] for f in entry.get("files", [])] or [entry.get("source", "")]
+            problems.append(Problem("unfinished", f"中断的{what}操作未完成({'、'.join(names)});"
+                                    "python -m index repair(或任何写入索引的命令)会完成或撤销它。", names[0]))
+        docs = {d.source: d for d in self.documents()}
+        counts: Counter[str] = Counter()
+        ids: set[str] = set()
+        total = self.rows.count()
+        for offset in range(0, total, _PAGE):
+            got = self.rows.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for row_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                counts[meta.get("source", "")] += 1
+                if meta.get("source", "") in docs:
+                    ids.add(row_id)
+        for source, n in sorted(counts.items()):
+            if source not in docs:
+                problems.append(Problem("orphan_rows", f"{n} 行来自未登记的文档“{source}”(不会被引用)", source, n))
+        for d in docs.values():
+            n, want = counts.get(d.source, 0), d.expected_rows
+            if n < want:
+                problems.append(Problem("missing_rows", f"文档“{d.source}”应有 {want} 行,索引中只有 {n} 行", d.source, want - n))
+            elif n > want:
+                problems.append(Problem("extra_rows", f"文档“{d.source}”应有 {want} 行,索引中有 {n} 行", d.source, n - want))
+        stale = self._stale_catalog(ids, list(docs))
+        if stale:
+            problems.append(Problem("stale_catalog", stale))
+        leftovers = _leftovers(self.settings)
+        staging = [p for p in leftovers if p.parent.name == ".staging"]
+        if staging:
+            problems.append(Problem("staging", f"{len(staging)} 个中断的上传留下的暂存目录", rows=len(staging)))
+        if len(leftovers) > len(staging):
+            problems.append(Problem("temp_files", f"{len(leftovers) - len(staging)} 个中断的写入留下的临时文件"))
+        by_hash: dict[str, list[str]] = {}
+        by_period: dict[tuple[str, int], list[str]] = {}
+        for d in docs.values():
+            by_hash.setdefault(d.content_hash, []).append(d.source)
+            if d.period is not None:
+                by_period.setdefault(d.period, []).append(d.source)
+        for sources in by_hash.values():
+            if len(sources) > 1:
+                notices.append(Problem("duplicate", f"内容完全相同的文档:{'、'.join(sources)}(合计会重复计算,请移除其一)",
+                                       sources[0]))
+        for (department, year), sources in by_period.items():
+            if len(sources) > 1:
+                notices.append(Problem("same_period", f"{department} {year}年有 {len(sources)} 份文档:{'、'.join(sources)}",
+                                       sources[0]))
+        return Health(not problems, total, len(docs), problems, notices)
+
+    def _stale_catalog(self, ids: set[str], sources: list[str]) -> str:
+        """Why the cached catalog of the current fingerprint disagrees with Chroma ("" when it agrees or is absent)."""
+        fingerprint = self.fingerprint()
+        cached = _read_catalog(self.settings.lexical_dir / f"catalog-{self.settings.collection}-{fingerprint}.pkl",
+                               fingerprint)
+        if cached is None:
+            return ""
+        if set(cached.by_id) != ids or sorted(d.source for d in cached.documents) != sorted(sources):
+            return "缓存的目录与索引中的行不一致(会在修复时删除并重建)"
+        if cached.lexical.ids != [r.id for r in cached.records]:
+            return "缓存的词法索引与目录的行不一致"
+        return ""
 
     # -- reading --------------------------------------------------------------
     def fingerprint(self) -> str:
@@ -444,49 +1019,80 @@ class Index:
 
         Every `recheck_s` seconds a loaded catalog is checked against Chroma (one read of the
         version token, ~1 ms; a row count would cost ~15 ms at 100k rows), so an app instance
-        sees what another instance sharing the Chroma server built.
+        sees what another process built. It reloads only when no writer holds the data
+        directory, and until then keeps answering from what it has.
         """
-        now = time.monotonic()
-        if self._catalog is not None and now - self._checked >= self.recheck_s:
-            self._checked = now
-            version = self.version()
-            if version != self._catalog_version or (not version and self._fingerprint("") != self._catalog.fingerprint):
-                self._catalog = None
-        if self._catalog is None:
-            self._catalog = self._load_catalog()
+        self._open()
+        if self._catalog is not None and time.monotonic() - self._checked >= self.recheck_s:
             self._checked = time.monotonic()
-        return self._catalog
+            self._reload_if_changed()
+        if self._catalog is None:
+            with self._reloading, self.lock.shared(self.settings.lock_timeout):
+                if self._catalog is None:
+                    self._catalog = self._load_catalog()
+                    self._checked = time.monotonic()
+        catalog = self._catalog
+        assert catalog is not None
+        return catalog
+
+    def _reload_if_changed(self) -> None:
+        from chromadb.errors import ChromaError
+
+        if not self._reloading.acquire(blocking=False):
+            return  # another thread is reloading: answer from the current catalog meanwhile
+        try:
+            catalog = self._catalog
+            version = self.version()
+            if catalog is None or (version == self._catalog_version
+                                   and (version or self._fingerprint("") == catalog.fingerprint)):
+                return
+            with self.lock.shared(0.0) as free:
+                if not free:
+                    return  # a writer is at work: reload once it is done
+                self._sync_client(version)
+                self._catalog = self._load_catalog()
+        except ChromaError as exc:
+            _log.warning("重新加载索引目录失败,继续使用已加载的目录: %s", exc)
+        finally:
+            self._reloading.release()
 
     def refresh(self) -> None:
         """Drop the in-memory catalog so the next read sees what other writers added."""
         self._catalog = None
 
     def _load_catalog(self) -> Catalog:
-        self._catalog_version = self.version()
-        fingerprint = self._fingerprint(self._catalog_version)
-        cache = self.settings.lexical_dir / f"catalog-{self.settings.collection}-{fingerprint}.pkl"
-        with _no_gc():
-            catalog = _read_catalog(cache, fingerprint) or self._rebuild_catalog(cache, fingerprint)
+        def load() -> Catalog:
+            self._catalog_version = self.version()
+            fingerprint = self._fingerprint(self._catalog_version)
+            cache = self.settings.lexical_dir / f"catalog-{self.settings.collection}-{fingerprint}.pkl"
+            with _no_gc():
+                return _read_catalog(cache, fingerprint) or self._rebuild_catalog(cache, fingerprint)
+
+        catalog = self._retrying(load)
         # The catalog lives as long as the process: keep the cyclic GC from walking its
         # ~1M objects again and again (each full collection would cost ~100 ms mid-question).
         gc.freeze()
         return catalog
 
     def _rebuild_catalog(self, cache: Path, fingerprint: str) -> Catalog:
+        documents = self.documents()
+        listed = {d.source for d in documents}
         records: list[Record] = []
         pages: list[np.ndarray] = []
         total = self.rows.count()
         for offset in range(0, total, _PAGE):
             got = self.rows.get(include=["metadatas", "embeddings"], limit=_PAGE, offset=offset)
-            records.extend(_interned(from_metadata(m)) for m in got["metadatas"])
+            # Rows of a document that is not listed (a write cut short) are never served.
+            keep = [n for n, m in enumerate(got["metadatas"]) if m.get("source") in listed]
+            records.extend(_interned(from_metadata(got["metadatas"][n])) for n in keep)
             # float32, not float16: numpy converts float16 at ~0.5 GB/s, which would make an
             # exact search over 16k rows cost 17 ms instead of 5 ms (+90 MB at 100k rows).
-            pages.append(np.asarray(got["embeddings"], dtype=np.float32))
+            pages.append(np.asarray(got["embeddings"], dtype=np.float32)[keep])
         order = sorted(range(len(records)), key=lambda n: _order_key(records[n]))
         records = [records[n] for n in order]
         vectors = np.concatenate(pages)[order] if pages else None
         lexical = LexicalIndex([r.id for r in records], [retrieval_text(r) for r in records])
-        catalog = Catalog(records=records, documents=self.documents(), lexical=lexical, fingerprint=fingerprint,
+        catalog = Catalog(records=records, documents=documents, lexical=lexical, fingerprint=fingerprint,
                           vectors=vectors)
         cache.parent.mkdir(parents=True, exist_ok=True)
         for old in cache.parent.glob(f"catalog-{self.settings.collection}-*.pkl"):
@@ -494,10 +1100,12 @@ class Index:
         tmp = cache.with_suffix(f".{os.getpid()}.tmp")  # app instances sharing a home write in turn
         with tmp.open("wb") as fh:
             pickle.dump(catalog, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        fault("catalog.write")
         tmp.replace(cache)
         return catalog
 
     def embed_query(self, text: str) -> list[float]:
+        self.check_model()
         return _embed_query(self.settings.embed_model, text)
 
     def dense(self, query: str | Sequence[float], k: int = 20, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
@@ -516,7 +1124,8 @@ class Index:
         catalog = self.catalog
         mask = catalog.columns.mask(where) if catalog.vectors is not None else None
         if mask is None:  # a clause the catalog cannot evaluate: let Chroma filter
-            got = self.rows.query(query_embeddings=[vector], n_results=k, where=where, include=["distances"])
+            got = self._retrying(lambda: self.rows.query(query_embeddings=[vector], n_results=k, where=where,
+                                                         include=["distances"]))
             return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
         allowed = int(mask.sum())
         if allowed == 0:
@@ -534,7 +1143,7 @@ class Index:
         return [(catalog.records[rows[n]].id, float(sims[n])) for n in best]
 
     def _graph(self, vector: Sequence[float], k: int) -> list[tuple[str, float]]:
-        got = self.rows.query(query_embeddings=[vector], n_results=k, include=["distances"])
+        got = self._retrying(lambda: self.rows.query(query_embeddings=[vector], n_results=k, include=["distances"]))
         return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
     def lexical(self, query: str) -> np.ndarray:
@@ -544,6 +1153,55 @@ class Index:
     def lexical_top(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(catalog positions, BM25 scores) of the k best rows with a positive score, best first."""
         return self.catalog.lexical.top(query, k)
+
+
+def _version_of(docs: Any) -> str:
+    got = docs.get(ids=[_VERSION_ID], include=["metadatas"])
+    return str(got["metadatas"][0]["version"]) if got["ids"] else ""
+
+
+def _place(read: Path, stored: Path) -> None:
+    """Move a staged upload to where the library keeps it (a no-op once it is there)."""
+    if read.resolve() == stored.resolve() or not read.is_file():
+        return
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(read, stored)
+
+
+def _parse_if_same(path: Path, content_hash: str) -> ParsedFile | None:
+    """The file parsed, if it is still there with the content a journal entry recorded."""
+    if not path.is_file():
+        return None
+    try:
+        parsed = parse_file(path)
+    except IngestError:
+        return None
+    return parsed if parsed.document.content_hash == content_hash else None
+
+
+_PID_IN_NAME = re.compile(r"^(\d+)-|\.(\d+)\.tmp$")
+
+
+def _leftovers(settings: Settings) -> list[Path]:
+    """Staging directories of uploads and temporary files whose process is gone."""
+    out = []
+    for folder in (settings.uploads_dir / ".staging", settings.lexical_dir):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            m = _PID_IN_NAME.search(path.name)
+            if m and not pid_alive(int(m[1] or m[2])):
+                out.append(path)
+    return out
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil
+
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _order_key(r: Record) -> tuple[Any, ...]:
