@@ -2,6 +2,11 @@
 
 CSV is UTF-8 with a BOM so Excel opens Chinese text correctly; XLSX gets a bold, frozen
 header row and readable column widths.
+
+Table text comes from uploaded files, so a cell may be a planted formula
+(`=HYPERLINK(...)`, `=cmd|' /C calc'!A0`). CSV text cells that a spreadsheet would read as a
+formula (starting with = + - @, tab or CR) are prefixed with ' (the OWASP rule); XLSX text
+cells are written as strings, never formulas. Numbers stay numbers.
 """
 
 from __future__ import annotations
@@ -15,6 +20,16 @@ from typing import Any
 from assistant.audit import Finding
 
 FINDING_COLUMNS = ["文档", "部门", "年度", "级别", "检查项", "项目", "说明", "引用行"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A cell value a spreadsheet cannot run: text that starts like a formula gets a leading '."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def export_path(directory: Path, stem: str, suffix: str) -> Path:
@@ -33,8 +48,8 @@ def write_csv(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Any]])
     """One header line, then the rows (UTF-8 with BOM)."""
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(headers)
-        writer.writerows(["" if v is None else v for v in row] for row in rows)
+        writer.writerow([csv_safe(h) for h in headers])
+        writer.writerows([csv_safe(v) for v in row] for row in rows)
     return path
 
 
@@ -48,9 +63,12 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Sequence[S
     wb.remove(wb.active)
     for title, headers, rows in sheets:
         ws = wb.create_sheet(title[:31])
-        ws.append(list(headers))
-        for row in rows:
-            ws.append(["" if v is None else v for v in row])
+        for r, row in enumerate([headers, *rows], 1):
+            for c, value in enumerate(row, 1):
+                cell = ws.cell(row=r, column=c)
+                cell.value = "" if value is None else value
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # openpyxl makes "=…" a formula cell; a string cell is inert
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"

@@ -101,9 +101,12 @@ def _run(args: argparse.Namespace, index, settings: Settings) -> int:  # type: i
         failed = any(r.status == "error" for r in reports) or (args.command == "upload" and bool(result.rejected))
         return 1 if failed else 0
     if args.command == "remove":
+        if index.document(args.source) is None and not index.rows.get(where={"source": args.source}, include=[])["ids"]:
+            print(f"“{args.source}”不在索引中(python -m index list 列出已索引的文档)", file=sys.stderr)
+            return 1
         n = index.remove(args.source)
         print(f"已删除 {args.source}: {n} 行")
-        return 0 if n else 1
+        return 0
     for d in index.documents():
         print(f"{d.source}\t{d.department}\t{d.year}\t项目 {d.projects}\t指标 {d.indicators}\t{d.added_at}")
     return 0

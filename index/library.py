@@ -23,9 +23,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from errors import IndexBusyError, IngestError
+from errors import IngestError
 from index.journal import fault
-from index.store import DocumentInfo, FileReport, Index, _leftovers, _remove_tree, open_index
+from index.store import DocumentInfo, FileReport, Index, open_index
 from ingest import SUPPORTED_SUFFIXES
 from ingest.records import Record
 
@@ -84,8 +84,7 @@ class Library:
         """Opens the index (finishing interrupted operations) and removes stale staging."""
         self.index = index or open_index()
         self.settings = self.index.settings
-        self.index.rows  # noqa: B018  (opening recovers what a killed process left, before staging is cleaned)
-        self.clean_staging()
+        self.index.tidy()
 
     @property
     def uploads_dir(self) -> Path:
@@ -96,16 +95,9 @@ class Library:
         return self.settings.uploads_dir / ".staging"
 
     def clean_staging(self) -> list[Path]:
-        """Remove staging (and temporary files) left by processes that are gone; skipped while
-        another process writes, since its journal may still need them."""
-        try:
-            with self.index.lock.exclusive(0.0, "清理上传暂存"):
-                stale = _leftovers(self.settings)
-                for path in stale:
-                    _remove_tree(path)
-                return stale
-        except IndexBusyError:
-            return []
+        """Remove staging (and temporary files) left by processes that are gone, after finishing
+        their journaled work; skipped while another process writes."""
+        return self.index.tidy()
 
     def check_upload(self, name: str, size: int) -> str:
         """Why a file cannot be uploaded ("" when it can): its name, type or size."""

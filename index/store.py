@@ -416,12 +416,25 @@ class Index:
             identity = self._identity()
             if identity is not None and identity.get("model") != self.settings.embed_model:
                 self.check_model()  # another name may still be the same model (a path to it): compare vectors
-        if recover and self.journal:
-            try:
-                with self.lock.exclusive(0.0, "恢复中断的操作"):
-                    self._recover()
-            except IndexBusyError:
-                pass  # a live writer holds the directory: the journal is its work in progress
+        if recover:
+            self.tidy()
+
+    def tidy(self) -> list[Path]:
+        """Finish or undo operations killed processes left, and delete their staging and temporary
+        files; skipped (returns []) while another process writes, whose work in progress they may be."""
+        if not self.journal and not _leftovers(self.settings):
+            return []
+        try:
+            with self.lock.exclusive(0.0, "恢复中断的操作"):
+                self._recover()
+                stale = _leftovers(self.settings)
+                for path in stale:
+                    _remove_tree(path)
+                if stale:
+                    self.recovered.append(f"清理了中断的操作留下的 {len(stale)} 个暂存目录或临时文件")
+                return stale
+        except IndexBusyError:
+            return []
 
     def _connect(self) -> None:
         import chromadb
@@ -511,12 +524,13 @@ class Index:
 
         The collection records the model's name, dimension and the vector of a fixed probe
         text; a collection built before that was recorded is compared with one of its rows.
+        The probe goes through the embedding cache like every row (keyed by model name), so
+        a process that finds everything cached does not load the model at all.
         """
         if self._model_checked:
             return
         self._open(recover=False)
-        encoder = get_encoder(self.settings.embed_model)
-        probe = np.asarray(encoder.passages([PROBE_TEXT])[0], dtype=np.float32)
+        probe = self._probe()
         identity = self._identity()
         if identity is not None:
             stored = np.asarray(json.loads(identity["probe"]), dtype=np.float32)
@@ -525,13 +539,24 @@ class Index:
             got = self._retrying(lambda: self._rows.get(limit=1, include=["embeddings", "documents"]))
             if got["ids"]:
                 stored = np.asarray(got["embeddings"][0], dtype=np.float32)
-                vector = np.asarray(encoder.passages([got["documents"][0]])[0], dtype=np.float32)
+                vector = np.asarray(self.encoder_unchecked.passages([got["documents"][0]])[0], dtype=np.float32)
                 same = stored.shape == vector.shape and float(stored @ vector) >= SAME_MODEL
             else:
                 stored, same = probe, True
         if not same:
             raise ModelMismatchError(self._mismatch(identity, len(stored), len(probe)))
         self._model_checked = True
+
+    def _probe(self) -> np.ndarray:
+        cache = self.embedding_cache
+        if cache.model != model_key(self.settings.embed_model):  # a cache handed in for another model
+            return np.asarray(self.encoder_unchecked.passages([PROBE_TEXT])[0], dtype=np.float32)
+        vectors, _ = cache.embed([PROBE_TEXT], lambda texts: self.encoder_unchecked.passages(texts))
+        return np.asarray(vectors[0], dtype=np.float32)
+
+    @property
+    def encoder_unchecked(self) -> Encoder:
+        return get_encoder(self.settings.embed_model)
 
     def _mismatch(self, identity: dict[str, Any] | None, stored_dim: int, dim: int) -> str:
         s = self.settings
@@ -545,7 +570,7 @@ class Index:
     def _record_model(self) -> None:
         if self._identity() is not None:
             return
-        probe = get_encoder(self.settings.embed_model).passages([PROBE_TEXT])[0]
+        probe = self._probe()
         self._docs.upsert(ids=[_MODEL_ID], embeddings=[[0.0]], metadatas=[{
             "model": self.settings.embed_model, "dim": len(probe),
             "probe": json.dumps([round(float(v), 5) for v in probe])}])
@@ -739,12 +764,11 @@ class Index:
     def _embed(self, new: list[Record], spans: list[tuple[FileReport, int, int]]) -> np.ndarray:
         stats = self.last_build
         model_s = 0.0
-        encoder = self.encoder
 
         def compute(texts: list[str]) -> np.ndarray:
             nonlocal model_s
             t = time.perf_counter()
-            vectors = encoder.passages(texts)
+            vectors = self.encoder.passages(texts)  # the model loads only when something is not cached
             model_s += time.perf_counter() - t
             return vectors
 
