@@ -41,7 +41,8 @@ def safe_name(name: str) -> str:
     """The last component of a client's file name, safe to store: no folders, no control or
     reserved characters, no leading dots, at most MAX_NAME characters ("" when nothing is left)."""
     name = re.split(r"[\\/]", unicodedata.normalize("NFC", name or ""))[-1]
-    name = "".join("_" if c in _UNSAFE or unicodedata.category(c)[0] == "C" else c for c in name)
+    name = "".join("_" if c in _UNSAFE or unicodedata.category(c)[0] == "C"
+                   else " " if unicodedata.category(c)[0] == "Z" else c for c in name)
     name = name.strip().lstrip(".").strip()
     if len(name) > MAX_NAME:
         stem, dot, suffix = name.rpartition(".")
