@@ -10,7 +10,8 @@ from pathlib import Path
 
 from errors import JixiaoError
 from index import open_index
-from index.store import PROBLEM_KINDS, FileReport, Health
+from index.health import PROBLEM_KINDS, Health
+from index.store import FileReport, Index
 from settings import Settings
 
 STATUS_WORDS = {"added": "已导入", "updated": "已更新", "unchanged": "未变化", "duplicate": "已存在", "error": "失败"}
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _run(args: argparse.Namespace, index, settings: Settings) -> int:  # type: ignore[no-untyped-def]
+def _run(args: argparse.Namespace, index: Index, settings: Settings) -> int:
     if args.command == "check":
         health = index.check()
         _print_health(health, args.json)

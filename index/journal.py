@@ -7,6 +7,9 @@ between leaves the entry behind; the next writer (or reader that can take the lo
 it and finishes or undoes the operation (index.store.Index._recover), so the catalog, the
 rows and the stored files agree again.
 
+`leftovers` finds the staging directories and temporary files of processes that are gone
+(their names carry the process id), which the same recovery deletes.
+
 `fault(step)` kills the process with SIGKILL at a named step when JIXIAO_FAULT names it
 (`step` or `step:N` for its N-th occurrence): the crash-safety tests run real processes
 and kill them at every write step.
@@ -16,12 +19,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 FAULT_ENV = "JIXIAO_FAULT"
 _seen: Counter[str] = Counter()
@@ -115,3 +123,27 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+_PID_IN_NAME = re.compile(r"^(\d+)-|\.(\d+)\.tmp$")
+
+
+def leftovers(settings: Settings) -> list[Path]:
+    """Staging directories of uploads and temporary files whose process is gone."""
+    out = []
+    for folder in (settings.uploads_dir / ".staging", settings.lexical_dir):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            m = _PID_IN_NAME.search(path.name)
+            if m and not pid_alive(int(m[1] or m[2])):
+                out.append(path)
+    return out
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a file or a directory with everything in it."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

@@ -32,14 +32,13 @@ import sys
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
@@ -48,13 +47,16 @@ from errors import ConfigError, IndexBusyError, IngestError, ModelMismatchError
 from index.cache import EmbeddingCache
 from index.embedding import Encoder, get_embed_model, get_encoder, model_key
 from index.filters import Columns
-from index.journal import Journal, fault, pid_alive
+from index.journal import Journal, fault, leftovers, remove_tree
 from index.lexical import LexicalIndex, top_k
 from index.lock import dir_lock
 from index.nodes import from_metadata, node_metadata, retrieval_text
 from ingest import SUPPORTED_SUFFIXES, parse_file
 from ingest.records import Indicator, ParsedFile, ParseWarning, Project, Record
 from settings import Settings, configure_caches
+
+if TYPE_CHECKING:
+    from index.health import Health
 
 _log = logging.getLogger(__name__)
 _PAGE = 5000
@@ -170,47 +172,6 @@ class FileReport:
 
 
 STATUSES = ("added", "updated", "unchanged", "duplicate", "error")
-
-
-@dataclass
-class Problem:
-    """One inconsistency `Index.check` found."""
-
-    kind: str  # see PROBLEM_KINDS
-    message: str
-    source: str = ""
-    rows: int = 0
-
-
-PROBLEM_KINDS = {
-    "unfinished": "中断的操作",
-    "orphan_rows": "无文档的行",
-    "missing_rows": "文档缺行",
-    "extra_rows": "文档多出的行",
-    "stale_catalog": "过期的目录缓存",
-    "staging": "残留的上传暂存文件",
-    "temp_files": "残留的临时文件",
-    "busy": "正在写入",
-    # notices: reported, not unhealthy
-    "duplicate": "内容相同的文档",
-    "same_period": "同部门同年度的多份文档",
-}
-NOTICE_KINDS = ("duplicate", "same_period")
-
-
-@dataclass
-class Health:
-    """What `Index.check` found; `repaired` lists what `Index.repair` did."""
-
-    healthy: bool
-    rows: int
-    documents: int
-    problems: list[Problem] = field(default_factory=list)
-    notices: list[Problem] = field(default_factory=list)
-    repaired: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -422,14 +383,14 @@ class Index:
     def tidy(self) -> list[Path]:
         """Finish or undo operations killed processes left, and delete their staging and temporary
         files; skipped (returns []) while another process writes, whose work in progress they may be."""
-        if not self.journal and not _leftovers(self.settings):
+        if not self.journal and not leftovers(self.settings):
             return []
         try:
             with self.lock.exclusive(0.0, "恢复中断的操作"):
                 self._recover()
-                stale = _leftovers(self.settings)
+                stale = leftovers(self.settings)
                 for path in stale:
-                    _remove_tree(path)
+                    remove_tree(path)
                 if stale:
                     self.recovered.append(f"清理了中断的操作留下的 {len(stale)} 个暂存目录或临时文件")
                 return stale
@@ -908,52 +869,18 @@ class Index:
 
     def check(self) -> Health:
         """Consistency of the rows, the document entries, the cached catalog and lexical index, and
-        the data directory's leftovers. Reads only; waits for a running writer (JIXIAO_LOCK_TIMEOUT)."""
-        self._open(recover=False)
-        with self.lock.shared(self.settings.lock_timeout) as free:
-            if not free:
-                busy = Problem("busy", f"另一个进程正在写入索引({self.lock.holder()}),稍后再检查。")
-                return Health(False, 0, 0, [busy])
-            return self._inspect()
+        the data directory's leftovers (index.health). Reads only."""
+        from index.health import check
+
+        return check(self)
 
     def repair(self) -> Health:
-        """Fix what `check` finds: finish or undo interrupted operations, re-ingest documents whose
-        rows are incomplete (or adopt orphan rows) from their file when it is still there, else drop
-        them; delete stale caches and leftover files. Returns the health afterwards, with what was done."""
-        self.recovered = []
-        with self.writing("python -m index repair"):
-            done = list(self.recovered)
-            health = self._inspect()
-            force: dict[str, Path] = {}
-            for p in health.problems:
-                if p.kind in ("orphan_rows", "missing_rows", "extra_rows"):
-                    path = self._source_file(p.source)
-                    if path is not None:
-                        force[p.source] = path
-                        continue
-                    self._drop(p.source, step="repair")
-                    done.append(f"“{p.source}”的行不完整且源文件已不在,已从索引移除,请重新导入")
-                elif p.kind == "stale_catalog":
-                    for old in self.settings.lexical_dir.glob(f"catalog-{self.settings.collection}-*.pkl"):
-                        old.unlink(missing_ok=True)
-                    done.append("删除了过期的目录缓存(下次使用时重建)")
-                elif p.kind in ("staging", "temp_files"):
-                    for path in _leftovers(self.settings):
-                        _remove_tree(path)
-                    done.append(f"清理了残留文件:{p.message}")
-            if force:
-                reports = self._build(list(force.values()), None, False, {}, frozenset(force))
-                for r in reports:
-                    done.append(f"从源文件重新导入了“{r.source}”" if r.status != "error" else f"无法重新导入: {r.error}")
-                    if r.status in ("error", "duplicate") and r.source in force:
-                        self._drop(r.source, step="repair")
-            if len(done) > len(self.recovered):
-                self._bump_version()
-            health = self._inspect()
-        health.repaired = list(dict.fromkeys(done))
-        return health
+        """Fix what `check` finds and finish interrupted operations (index.health); the health afterwards."""
+        from index.health import repair
 
-    def _source_file(self, source: str) -> Path | None:
+        return repair(self)
+
+    def source_file(self, source: str) -> Path | None:
         """The file a document can be re-read from: the library's copy, where it was built from, data/."""
         info = self.document(source)
         for path in (self.stored_copy(source), Path(info.path) if info and info.path else None,
@@ -961,71 +888,6 @@ class Index:
             if path is not None and path.is_file() and path.name == Path(source).name:
                 return path
         return None
-
-    def _inspect(self) -> Health:
-        problems: list[Problem] = []
-        notices: list[Problem] = []
-        for _, entry in self.journal.pending():
-            what = "导入" if entry.get("op") == "write" else "删除"
-            names = [f["source"] for f in entry.get("files", [])] or [entry.get("source", "")]
-            problems.append(Problem("unfinished", f"中断的{what}操作未完成({'、'.join(names)});"
-                                    "python -m index repair(或任何写入索引的命令)会完成或撤销它。", names[0]))
-        docs = {d.source: d for d in self.documents()}
-        counts: Counter[str] = Counter()
-        ids: set[str] = set()
-        total = self.rows.count()
-        for offset in range(0, total, _PAGE):
-            got = self.rows.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            for row_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
-                counts[meta.get("source", "")] += 1
-                if meta.get("source", "") in docs:
-                    ids.add(row_id)
-        for source, n in sorted(counts.items()):
-            if source not in docs:
-                problems.append(Problem("orphan_rows", f"{n} 行来自未登记的文档“{source}”(不会被引用)", source, n))
-        for d in docs.values():
-            n, want = counts.get(d.source, 0), d.expected_rows
-            if n < want:
-                problems.append(Problem("missing_rows", f"文档“{d.source}”应有 {want} 行,索引中只有 {n} 行", d.source, want - n))
-            elif n > want:
-                problems.append(Problem("extra_rows", f"文档“{d.source}”应有 {want} 行,索引中有 {n} 行", d.source, n - want))
-        stale = self._stale_catalog(ids, list(docs))
-        if stale:
-            problems.append(Problem("stale_catalog", stale))
-        leftovers = _leftovers(self.settings)
-        staging = [p for p in leftovers if p.parent.name == ".staging"]
-        if staging:
-            problems.append(Problem("staging", f"{len(staging)} 个中断的上传留下的暂存目录", rows=len(staging)))
-        if len(leftovers) > len(staging):
-            problems.append(Problem("temp_files", f"{len(leftovers) - len(staging)} 个中断的写入留下的临时文件"))
-        by_hash: dict[str, list[str]] = {}
-        by_period: dict[tuple[str, int], list[str]] = {}
-        for d in docs.values():
-            by_hash.setdefault(d.content_hash, []).append(d.source)
-            if d.period is not None:
-                by_period.setdefault(d.period, []).append(d.source)
-        for sources in by_hash.values():
-            if len(sources) > 1:
-                notices.append(Problem("duplicate", f"内容完全相同的文档:{'、'.join(sources)}(合计会重复计算,请移除其一)",
-                                       sources[0]))
-        for (department, year), sources in by_period.items():
-            if len(sources) > 1:
-                notices.append(Problem("same_period", f"{department} {year}年有 {len(sources)} 份文档:{'、'.join(sources)}",
-                                       sources[0]))
-        return Health(not problems, total, len(docs), problems, notices)
-
-    def _stale_catalog(self, ids: set[str], sources: list[str]) -> str:
-        """Why the cached catalog of the current fingerprint disagrees with Chroma ("" when it agrees or is absent)."""
-        fingerprint = self.fingerprint()
-        cached = _read_catalog(self.settings.lexical_dir / f"catalog-{self.settings.collection}-{fingerprint}.pkl",
-                               fingerprint)
-        if cached is None:
-            return ""
-        if set(cached.by_id) != ids or sorted(d.source for d in cached.documents) != sorted(sources):
-            return "缓存的目录与索引中的行不一致(会在修复时删除并重建)"
-        if cached.lexical.ids != [r.id for r in cached.records]:
-            return "缓存的词法索引与目录的行不一致"
-        return ""
 
     # -- reading --------------------------------------------------------------
     def fingerprint(self) -> str:
@@ -1090,7 +952,7 @@ class Index:
             fingerprint = self._fingerprint(self._catalog_version)
             cache = self.settings.lexical_dir / f"catalog-{self.settings.collection}-{fingerprint}.pkl"
             with _no_gc():
-                return _read_catalog(cache, fingerprint) or self._rebuild_catalog(cache, fingerprint)
+                return read_catalog(cache, fingerprint) or self._rebuild_catalog(cache, fingerprint)
 
         catalog = self._retrying(load)
         # The catalog lives as long as the process: keep the cyclic GC from walking its
@@ -1203,36 +1065,11 @@ def _parse_if_same(path: Path, content_hash: str) -> ParsedFile | None:
     return parsed if parsed.document.content_hash == content_hash else None
 
 
-_PID_IN_NAME = re.compile(r"^(\d+)-|\.(\d+)\.tmp$")
-
-
-def _leftovers(settings: Settings) -> list[Path]:
-    """Staging directories of uploads and temporary files whose process is gone."""
-    out = []
-    for folder in (settings.uploads_dir / ".staging", settings.lexical_dir):
-        if not folder.is_dir():
-            continue
-        for path in folder.iterdir():
-            m = _PID_IN_NAME.search(path.name)
-            if m and not pid_alive(int(m[1] or m[2])):
-                out.append(path)
-    return out
-
-
-def _remove_tree(path: Path) -> None:
-    import shutil
-
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
-
-
 def _order_key(r: Record) -> tuple[Any, ...]:
     return (r.department, r.year, r.source, r.line, r.kind != "project", getattr(r, "item", 0), r.id)
 
 
-def _read_catalog(path: Path, fingerprint: str) -> Catalog | None:
+def read_catalog(path: Path, fingerprint: str) -> Catalog | None:
     """The pickled catalog if it is there, whole, and of this fingerprint."""
     try:
         with path.open("rb") as fh:
