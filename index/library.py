@@ -75,6 +75,9 @@ class UploadResult:
         kept = sum(bool(r.same_period) for r in self.reports)
         if kept:
             parts.append(f"{kept} 个与已有文档同部门同年度,两份都保留")
+        replaced = sum(len(r.replaced) for r in self.reports)
+        if replaced:
+            parts.append(f"替换了 {replaced} 份同部门同年度的旧版本")
         return ",".join(parts) + "。"
 
 

@@ -615,6 +615,13 @@ class Index:
             reports.append(report)
             before = known.get(doc.source)
             if before is not None and before.content_hash == doc.content_hash and doc.source not in force:
+                if replace and before.period:  # indexed earlier beside an older version: replace it now
+                    report.replaced = [s for s in periods.get(before.period, []) if s != doc.source]
+                    for old in report.replaced:
+                        self._remove(old)
+                    periods[before.period] = [doc.source]
+                    if report.replaced:
+                        report.note = f"已替换同一部门同一年度的旧版本:{'、'.join(report.replaced)}。"
                 continue
             twin = by_hash.get(doc.content_hash)
             if twin is not None and twin != doc.source:
@@ -785,16 +792,19 @@ class Index:
     def remove(self, source: str) -> int:
         """Remove a document from every index, with the library's stored copy; returns how many rows left."""
         with self.writing("python -m index remove"):
-            ids = self.rows.get(where={"source": source}, include=[])["ids"]
-            if not ids and self.document(source) is None:
-                return 0
-            journal = self.journal.begin({"op": "remove", "source": source})
-            fault("remove.journal")
-            self._drop(source, step="remove")
-            self._bump_version()
-            fault("remove.version")
-            self.journal.done(journal)
-            return len(ids)
+            return self._remove(source)
+
+    def _remove(self, source: str) -> int:
+        ids = self.rows.get(where={"source": source}, include=[])["ids"]
+        if not ids and self.document(source) is None:
+            return 0
+        journal = self.journal.begin({"op": "remove", "source": source})
+        fault("remove.journal")
+        self._drop(source, step="remove")
+        self._bump_version()
+        fault("remove.version")
+        self.journal.done(journal)
+        return len(ids)
 
     def stored_copy(self, source: str) -> Path:
         """Where the document library keeps its copy of an uploaded file (it may not exist)."""

@@ -58,10 +58,16 @@ def test_a_new_version_is_kept_beside_the_old_one_and_says_so(fresh_index, seed_
     assert [n.kind for n in notices] == ["same_period"]
 
 
-def test_replace_swaps_the_old_version_for_the_new_one(fresh_index, seed_path: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kept_first", [False, True], ids=["at-once", "after-keeping-both"])
+def test_replace_swaps_the_old_version_for_the_new_one(fresh_index, seed_path: Path, tmp_path: Path,
+                                                       kept_first: bool) -> None:
     fresh_index.build([seed_path])
-    [newer] = fresh_index.build([_copy(seed_path, tmp_path, "2024_gongshanglian_v2.txt", changed=True)], replace=True)
-    assert (newer.status, newer.replaced) == ("added", [seed_path.name])
+    newer = _copy(seed_path, tmp_path, "2024_gongshanglian_v2.txt", changed=True)
+    if kept_first:  # added beside the old one first, then the user asks to replace
+        fresh_index.build([newer])
+    [report] = fresh_index.build([newer], replace=True)
+    assert (report.status, report.replaced) == ("unchanged" if kept_first else "added", [seed_path.name])
+    assert "已替换" in report.note
     assert [d.source for d in fresh_index.documents()] == ["2024_gongshanglian_v2.txt"]
     assert fresh_index.rows.count() == SEED_ROWS
     assert {r.period_value for r in fresh_index.catalog.indicators if r.indicator == "购置数"} == {"3台"}
