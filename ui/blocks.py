@@ -29,6 +29,7 @@ ENGLISH = {
     "Checkbox group": "复选框组", "Image": "图片", "File": "文件", "Clear All": "全部清除", "Upload": "上传",
     "Select all": "全选", "Expand": "展开", "Collapse": "收起", "Image preview": "图片预览",
     "Click to Upload": "点击上传", "Drop File Here": "将文件拖放到此处", "- or -": "- 或 -",
+    "common.complete": "已完成",  # a status key Gradio's zh-CN catalogue lacks (read out by screen readers)
     "Click to upload or drop files": "点击上传或拖放文件", "File upload": "上传文件", "More tabs": "更多标签页",
     # a checkbox's title is its value: the audit rules' codes
     **{r.code: r.title for r in audit.RULES},
