@@ -17,7 +17,7 @@ from settings import Settings, configure_caches
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from errors import JixiaoError
     from ui.access import Access
 

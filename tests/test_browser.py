@@ -369,8 +369,10 @@ def test_the_audit_tab_reports_the_project_without_satisfaction(page: Any, shots
     from playwright.sync_api import expect
 
     open_tab(page, "审计检查")
+    settle(page)  # the tab refreshes its document list when opened
     page.locator("#audit-doc input").fill("白云区工商业联合会")
     page.get_by_role("option", name=re.compile("广州市白云区工商业联合会")).first.click()
+    expect(page.locator("#audit-doc input")).to_have_value(re.compile("广州市白云区工商业联合会"))
     findings = page.locator("#audit-findings")
     expect(findings).to_contain_text("“政府雇员工资经费”没有满意度指标")
     expect(findings).to_contain_text("缺少必备指标类别")
@@ -439,3 +441,30 @@ def test_on_a_phone_the_cited_rows_follow_the_answer(browser: Any, served: tuple
         screenshot(p, shots, "phone")
     finally:
         p.context.close()
+
+
+def test_a_reader_logs_in_in_chinese_and_cannot_upload(browser: Any, served: tuple[str, Any]) -> None:
+    from playwright.sync_api import expect
+
+    from ui.access import Access, Role
+    from ui.pages import AppContext
+    from ui.server import Background, build_server
+
+    access = Access("127.0.0.1", {"ann": ("ann-secret-1", Role.READER)})
+    with Background(build_server(AppContext(served[1], access))) as url:
+        ctx = browser.new_context(locale="en-US", viewport=DESKTOP)
+        try:
+            p = ctx.new_page()
+            p.set_default_timeout(TIMEOUT_MS)
+            p.goto(url + "/")
+            expect(p.get_by_text("请用管理员分配的账号登录。")).to_be_visible()
+            p.get_by_label("用户名").fill("ann")
+            p.get_by_label("密码").fill("ann-secret-1")
+            p.get_by_role("button", name="登录").click()
+            open_tab(p, "文档管理")
+            expect(p.locator("#readonly-note")).to_contain_text("只有编辑账号可以上传或移除文档")
+            expect(p.locator("#upload")).to_be_hidden()
+            expect(p.locator("#remove")).to_be_hidden()
+            expect(p.locator("#doc-table")).to_contain_text("2024_baiyun_gongshanglian_performance_targets.txt")
+        finally:
+            ctx.close()

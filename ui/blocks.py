@@ -54,7 +54,8 @@ def css() -> str:
 def build_ui(ctx: AppContext) -> gr.Blocks:
     """The whole UI; every callback goes through `ctx` (the assistant and the access rules)."""
     pages: list[Page] = [ChatPage(ctx), BrowsePage(ctx), AuditPage(ctx), DocumentsPage(ctx)]
-    with gr.Blocks(title=TITLE) as demo:
+    # Gradio's cache (uploads, copies of exports) is emptied of files older than a day, every hour.
+    with gr.Blocks(title=TITLE, delete_cache=(3600, 24 * 3600)) as demo:
         gr.HTML(f"<header><h1>{TITLE}</h1><p>用中文提问项目支出绩效目标表的内容,浏览和检查全部绩效指标。"
                 "每个回答都标注引用的原表行。</p></header>", elem_id="app-header")
         for page in pages:

@@ -20,6 +20,7 @@ from ui import source_view as sv
 
 CITE = re.compile(r"\[(\d+)\]")
 CITED_COLUMNS = ["编号", "项目", "类别", "指标", "实施周期指标值", "年度指标值", "来源", "OCR已修复"]
+CITED_WIDTHS = ["5%", "13%", "11%", "13%", "19%", "19%", "13%", "7%"]
 # Drawn, not emoji: a machine without an emoji font would show empty boxes.
 _THUMB = ("<svg aria-hidden='true' viewBox='0 0 24 24' width='14' height='14'{flip}><path fill='currentColor' "
           "d='M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 6.6 7.6C6.2 8 6 8.5 6 9v10a2 "
@@ -160,7 +161,8 @@ def cited_section_html(turn: int, answer: dict[str, Any], settings: Settings, ca
                     f"aria-selected='false'><td class='ref'>{n}</td>{cells}</tr>"
                     f"<tr class='ctx' id='ctx-{turn}-{n}' hidden><td colspan='{len(CITED_COLUMNS)}'>{context}</td></tr>")
     return (f"<section class='cited-turn' id='cited-{turn}' aria-label='第{turn}问引用的原表行'>{head}"
-            f"<table class='cited'><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>")
+            f"<table class='cited'><colgroup>{''.join(f'<col style=width:{w}>' for w in CITED_WIDTHS)}</colgroup>"
+            f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>")
 
 
 def inline_cites_html(turn: int, answer: dict[str, Any], settings: Settings, catalog: Catalog | None) -> str:
