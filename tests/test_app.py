@@ -115,6 +115,45 @@ def test_clear_resets_the_dialogue_state(ctx: AppContext) -> None:
     assert "扶贫工作经费" not in after["resolved_question"] and "扶贫工作经费" not in after["answer"]
 
 
+def test_a_clarification_offers_buttons_that_continue_the_conversation(ctx: AppContext) -> None:
+    import gradio as gr
+
+    page = ChatPage(ctx)
+    entries, state = _ask(page, "扶贫工作经费有哪些产出指标")
+    options = ["扶贫工作经费的满意度指标", "扶贫工作经费的预算"]
+    entries[-1]["answer"]["clarify"] = {"question": "您想问哪一项?", "options": options}
+    shown = render.transcript_html(entries)
+    assert shown.count("data-action='option'") == 2 and "您想问哪一项?" in shown
+    click = gr.EventData(None, {"action": "option", "turn": 1, "value": options[1]})
+    _, _, after, _ = page.on_action(entries, state, click)
+    assert len(after) == 2 and after[-1]["answer"]["question"] == options[1] and after[-1]["earlier"] == ["扶贫工作经费有哪些产出指标"]
+    forged = gr.EventData(None, {"action": "option", "turn": 1, "value": "别的问题"})
+    assert page.on_action(entries, state, forged)[2] == entries  # only an offered option is asked
+    assert "disabled" in render.clarify_html(1, entries[-1]["answer"]["clarify"], active=False)
+
+
+def test_plan_and_clarify_pass_through_and_a_state_resets_itself() -> None:
+    from types import SimpleNamespace
+
+    from ui.pages.chat import answer_json, fresh_state
+
+    plain = SimpleNamespace(to_json=lambda: {"answer": "a", "plan": {"intent": "value"}},
+                            clarify=SimpleNamespace(question="哪一个?", options=["甲", "乙"]))
+    assert answer_json(plain) == {"answer": "a", "plan": {"intent": "value"}, "clarify": {"question": "哪一个?", "options": ["甲", "乙"]}}
+    assert answer_json(SimpleNamespace(to_json=lambda: {"answer": "a"}, clarify=None)) == {"answer": "a"}
+
+    class Resettable:
+        def __init__(self) -> None:
+            self.projects = ["p"]
+
+        def reset(self) -> None:
+            self.projects = []
+
+    state = Resettable()
+    assert fresh_state(state) is state and state.projects == []  # type: ignore[arg-type]
+    assert isinstance(fresh_state(DialogueState(projects=["p"])), DialogueState)
+
+
 def test_an_empty_message_changes_nothing(ctx: AppContext) -> None:
     assert ChatPage(ctx).turn("  ", [], DialogueState()) == []
 

@@ -168,7 +168,7 @@ def build_api(ctx: AppContext) -> FastAPI:
                                         for n, h in enumerate(hits, 1)]}
 
     @api.get("/indicators", summary="浏览指标(筛选、排序、分页、导出)", response_model=None)
-    async def indicators(role: Reader, department: str = "", year: str = "", project: str = "", level1: str = "",
+    def indicators(role: Reader, department: str = "", year: str = "", project: str = "", level1: str = "",
                          level2: str = "", indicator: str = "", repaired: bool | None = None,
                          q: Annotated[str, Query(max_length=200, description="检索词(与问答相同的混合检索)")] = "",
                          sort: Annotated[str, Query(description="排序字段:relevance 或 " + "、".join(ind.FIELDS))] = "relevance",
@@ -184,7 +184,8 @@ def build_api(ctx: AppContext) -> FastAPI:
                   "indicator": indicator, "repaired": "" if repaired is None else ("是" if repaired else "否")}
         query = ind.IndicatorQuery(q, {ind.FIELDS[f]: v for f, v in values.items() if v},
                                    ind.RELEVANCE if sort == "relevance" else ind.FIELDS[sort], desc)
-        rows = await on_pool(lambda: ind.select(ctx.index, query)) if q.strip() else ind.select(ctx.index, query)
+        rows = ind.select(ctx.index, query)  # a plain def: FastAPI runs it on its own thread pool, not the asks'
+
         if format != "json":
             path = ind.export(rows, format, ctx.export_folder())
             return FileResponse(path, filename=path.name)
