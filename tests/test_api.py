@@ -281,3 +281,17 @@ def test_only_exports_are_served_from_the_data_directory(server: tuple[str, Any]
         assert status == "complete"
         got = ui.get(update["value"]["url"])
         assert got.status_code == 200 and got.content.decode("utf-8-sig").startswith("部门,年度,项目")
+
+
+def test_an_empty_index_says_so(fresh_index) -> None:  # type: ignore[no-untyped-def]
+    from assistant import Assistant
+    from ui.api import NO_INDEX
+    from ui.pages import AppContext
+    from ui.server import Background, build_server
+
+    with Background(build_server(AppContext(Assistant(fresh_index), Access()))) as url, \
+            httpx.Client(base_url=url + "/api", timeout=60) as client:
+        assert client.get("/health").json() == {"status": "ok", "documents": 0, "rows": 0}
+        r = client.post("/ask", json={"question": "信创经费买几台电脑"})  # no tokens set on 127.0.0.1: open
+        assert r.status_code == 503 and r.json() == {"error": NO_INDEX}
+        assert client.get("/documents").json() == {"documents": []}
