@@ -327,7 +327,7 @@ def test_uploaded_tables_are_browsed_sorted_and_exported_as_shown(page: Any, ser
     # Sorted by 项目, descending, with the search kept: the export has the table's rows in its order.
     page.locator("#browse-sort input").fill("项目")
     page.get_by_role("option", name="项目", exact=True).click()
-    page.locator("#browse-desc input").check()
+    page.locator("#browse-desc input").check()  # at once: the app must still end with both settings applied
     expect(page.locator("#browse-note")).to_contain_text("按项目降序")
     settle(page)
     shown = table.locator("[role=row].virtual-row").evaluate_all(

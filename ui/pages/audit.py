@@ -78,7 +78,7 @@ class AuditPage(Page):
     def on_register_events(self) -> None:
         outputs = [self.summary, self.matrix, self.findings]
         gr.on([self.document.change, self.rules.input], self.on_audit, [self.document, self.rules], outputs,
-              show_progress_on=[self.findings])
+              show_progress_on=[self.findings], trigger_mode="always_last")
         self.tab.select(self.on_open, [self.document, self.rules], [self.document, *outputs], show_progress_on=[self.findings])
         export_inputs = [self.document, self.rules, self.everything]
         self.export_xlsx.click(self.on_export_xlsx, export_inputs, [self.file], show_progress_on=[self.file])

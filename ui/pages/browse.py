@@ -61,7 +61,8 @@ class BrowsePage(Page):
         inputs = [self.text, self.sort_by, self.descending, *self.filters]
         outputs = [self.note, self.ids, self.table]
         gr.on([self.go.click, self.text.submit, self.sort_by.input, self.descending.input,
-               *(f.input for f in self.filters)], self.on_browse, inputs, outputs, show_progress_on=[self.table])
+               *(f.input for f in self.filters)], self.on_browse, inputs, outputs, show_progress_on=[self.table],
+              trigger_mode="always_last")  # a change made while a view is loading runs after it, with every control's value
         self.reset.click(self.on_reset, None, [*inputs, *outputs], show_progress_on=[self.table])
         self.tab.select(self.on_open, inputs, [*self.filters, *outputs], show_progress_on=[self.table])
         self.table.select(self.on_select, [self.ids], [self.source], show_progress="hidden")
