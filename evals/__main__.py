@@ -1,4 +1,4 @@
-"""python -m evals run [...] | bench [--rows N ...] | questions --out FILE [--score] [--json]"""
+"""python -m evals run [...] | bench [--rows N ...] | questions --out FILE [--score] [--json] | feedback --out FILE"""
 
 from __future__ import annotations
 
@@ -20,7 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     from evals.questions import add_arguments as add_question_arguments
 
     add_question_arguments(questions)
+    from evals import feedback
+
+    feedback.add_arguments(sub.add_parser("feedback", help="把界面上的 👍/👎 导出为候选金标问题(JSONL)"))
     args = parser.parse_args(argv)
+    if args.command == "feedback":
+        return feedback.main_feedback(args)
     if args.command == "run":
         from evals import report  # the gold evaluation; imported only when asked for
 

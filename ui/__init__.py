@@ -1,0 +1,7 @@
+"""ui: the app people and programs use — the Gradio UI at / and the REST API at /api.
+
+server.py assembles both; pages/ holds one module per tab (chat, browse, audit, documents);
+api.py the REST endpoints; access.py who may do what. The tabs and the API share what they
+show: indicators.py (the indicator table), audit_report.py (one document's audit),
+library.py (uploads, documents, source files), source_view.py and render.py (safe HTML).
+"""
