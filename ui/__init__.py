@@ -3,5 +3,6 @@
 server.py assembles both; pages/ holds one module per tab (chat, browse, audit, documents);
 api.py the REST endpoints; access.py who may do what. The tabs and the API share what they
 show: indicators.py (the indicator table), audit_report.py (one document's audit),
-library.py (uploads, documents, source files), source_view.py and render.py (safe HTML).
+source_view.py and render.py (safe HTML). Uploads, documents and source files go through the
+document library (index/library.py), one per app (`AppContext.library`).
 """

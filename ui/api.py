@@ -6,7 +6,9 @@ ask, search, list and export; editors also upload and remove documents. Errors a
 
 Concurrency: questions and searches run on their own pool of ASK_WORKERS threads, so a question
 that waits for the embedding model (which releases the GIL) never holds up one that needs no
-model; writes take the library's lock, one at a time, whoever sends them.
+model. Uploads and removals go through the app's document library (index/library.py), whose
+writes hold the index's lock: one writer at a time per data directory, whoever sends it (the UI,
+the API, another process). A writer that waits longer than JIXIAO_LOCK_TIMEOUT gets 409.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the endpoints' annotations at definition
@@ -30,21 +32,25 @@ from assistant import DialogueState
 from assistant.answer import citation
 from assistant.audit_matrix import coverage_table
 from assistant.retrieve import Filters, search
-from errors import IndexMissingError
+from errors import ConfigError, IndexBusyError, IndexMissingError, JixiaoError
+from index.library import UploadResult
+from index.store import DocumentInfo
 from ingest.records import Record
 from ingest.taxonomy import LEVEL1, LEVEL2
-from ui import audit_report, library
+from ui import audit_report
 from ui import indicators as ind
 from ui.access import Role
-from ui.pages import AppContext
+from ui.pages import AppContext, public_message
 from ui.pages.chat import MAX_QUESTION_CHARS, answer_json
+from ui.pages.documents import error_reason
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
 ASK_WORKERS = 4
 MAX_TURNS = 20
 MAX_PAGE = 500
-MAX_BODY = library.MAX_UPLOAD_FILES * library.MAX_UPLOAD_MB * 1024 * 1024 + 1024 * 1024
+FORM_SLACK = 1024 * 1024  # multipart headers and boundaries on top of the files themselves
+TRUE_WORDS, FALSE_WORDS = {"1", "true", "on", "yes"}, {"", "0", "false", "off", "no"}
 NO_INDEX = "索引中还没有任何表格:请先上传并导入项目支出绩效目标表。"
 INTERNAL = "服务器内部错误,请稍后再试;详细信息已写入服务器日志。"
 DESCRIPTION = """用中文提问项目支出绩效目标表,每个回答都引用原表行。
@@ -129,6 +135,13 @@ def build_api(ctx: AppContext) -> FastAPI:
     async def no_index(request: Request, exc: IndexMissingError) -> JSONResponse:
         return JSONResponse({"error": NO_INDEX}, status_code=503)
 
+    # The project's own errors carry a Chinese sentence; it is sent without server paths.
+    @api.exception_handler(JixiaoError)
+    async def project_error(request: Request, exc: JixiaoError) -> JSONResponse:
+        status = 409 if isinstance(exc, IndexBusyError) else 503 if isinstance(exc, ConfigError) else 500
+        _log.warning("API %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse({"error": public_message(exc, ctx.settings)}, status_code=status)
+
     @api.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> JSONResponse:
         _log.exception("API %s %s failed", request.method, request.url.path)
@@ -194,7 +207,8 @@ def build_api(ctx: AppContext) -> FastAPI:
 
     @api.get("/documents", summary="已导入的文档")
     def documents(role: Reader) -> dict[str, Any]:
-        return {"documents": [document_json(d) for d in library.documents(ctx.index)]}
+        documents = ctx.library.documents()
+        return {"documents": [document_json(d, documents) for d in documents]}
 
     @api.get("/audit/{document}", summary="审计检查一个文档")
     def audit(document: str, role: Reader,
@@ -221,42 +235,52 @@ def build_api(ctx: AppContext) -> FastAPI:
         }
 
     # -- writing ----------------------------------------------------------------------------------
+    max_files, max_mb = ctx.settings.upload_max_files, ctx.settings.upload_max_mb
+    max_body = int(max_files * max_mb * 1024 * 1024) + FORM_SLACK
+    limits = f"一次最多 {max_files} 个文件,每个不超过 {max_mb:g} MB"
+
     @api.post("/documents", summary="上传并导入文档(编辑)", openapi_extra={"requestBody": {"required": True, "content": {
         "multipart/form-data": {"schema": {"type": "object", "required": ["files"], "properties": {
-            "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}})
-    async def upload(request: Request, role: Editor) -> dict[str, Any]:
-        """Multipart `files` (≤ 20 files, ≤ 20 MB each). Each file is checked, indexed and reported on its own."""
+            "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+            "replace": {"type": "boolean", "default": False, "description": "替换同部门同年度的旧版本"}}}}}}})
+    async def upload(request: Request, role: Editor,
+                     replace: Annotated[bool, Query(description="替换同部门同年度的旧版本(也可作为表单字段)")] = False,
+                     ) -> dict[str, Any]:
+        """Multipart `files` (at most JIXIAO_UPLOAD_MAX_FILES files of JIXIAO_UPLOAD_MAX_MB each). Each file is
+        checked, indexed and reported on its own: `duplicate` when its content is already indexed; a table of a
+        department and year already indexed is kept beside it with a `note`, or replaces it with `replace=true`."""
         length = request.headers.get("content-length")
         if length is None or not length.isdigit():
             raise ApiError(411, "上传需要 Content-Length 请求头。")
-        if int(length) > MAX_BODY:
-            raise ApiError(413, f"上传内容太大:一次最多 {library.MAX_UPLOAD_FILES} 个文件,每个不超过 {library.MAX_UPLOAD_MB} MB。")
+        if int(length) > max_body:
+            raise ApiError(413, f"上传内容太大:{limits}。")
         try:
-            form = await request.form(max_files=library.MAX_UPLOAD_FILES + 1, max_fields=10)
+            form = await request.form(max_files=max_files + 1, max_fields=10)
         except Exception:
             raise ApiError(400, "无法解析上传内容:需要 multipart/form-data,文件字段名为 files。") from None
-        files = [f for f in form.getlist("files") if not isinstance(f, str)]
-        if not files:
-            raise ApiError(422, "没有收到文件:用 multipart/form-data 上传,字段名为 files。")
-        if len(files) > library.MAX_UPLOAD_FILES:
-            raise ApiError(413, f"一次最多上传 {library.MAX_UPLOAD_FILES} 个文件,这次有 {len(files)} 个。")
-        limit = library.MAX_UPLOAD_MB * 1024 * 1024
-        uploads = []
-        for f in files:
-            data = await f.read(limit + 1)  # one byte over the limit is enough to report it
-            uploads.append(library.Upload(f.filename or "", data))
-        await form.close()
-        outcomes = await asyncio.get_running_loop().run_in_executor(None, partial(library.ingest, ctx.index, uploads))
-        return {"message": library.summary(outcomes),
-                "files": [{"source": o.source, "status": o.status, "projects": o.projects, "indicators": o.indicators,
-                           "repaired": o.repaired, "warnings": o.warnings, "reason": o.reason} for o in outcomes]}
+        try:
+            files = [f for f in form.getlist("files") if not isinstance(f, str)]
+            if not files:
+                raise ApiError(422, "没有收到文件:用 multipart/form-data 上传,字段名为 files。")
+            if len(files) > max_files:
+                raise ApiError(413, f"一次最多上传 {max_files} 个文件,这次有 {len(files)} 个。")
+            field = form.get("replace")
+            word = field.strip().lower() if isinstance(field, str) else ""
+            if word not in TRUE_WORDS | FALSE_WORDS:
+                raise ApiError(422, "表单字段 replace 只能是 true 或 false。")
+            # The library reads each stream up to the size limit (+1 byte, to report it).
+            streams = [(f.filename or "", f.file) for f in files]
+            result = await asyncio.get_running_loop().run_in_executor(
+                None, partial(ctx.library.upload, streams, replace=replace or word in TRUE_WORDS))
+        finally:
+            await form.close()
+        return upload_json(result)
 
     @api.delete("/documents/{document}", summary="移除文档(编辑)")
     def remove(document: str, role: Editor) -> dict[str, Any]:
-        n = library.remove(ctx.index, document)
-        if n is None:
+        if ctx.index.document(document) is None:
             raise ApiError(404, f"文档“{document}”不在索引中。")
-        return {"removed": document, "rows": n}
+        return {"removed": document, "rows": ctx.library.remove(document)}
 
     return api
 
@@ -285,7 +309,24 @@ def row_json(r: Record) -> dict[str, Any]:
     return data
 
 
-def document_json(d: Any) -> dict[str, Any]:
+def document_json(d: DocumentInfo, documents: list[DocumentInfo]) -> dict[str, Any]:
+    """An indexed document (never the server path of its file); `same_period`: the other documents of
+    its department and year, kept beside it."""
+    same = [o.source for o in documents if d.period is not None and o.period == d.period and o.source != d.source]
     return {"id": d.source, "source": d.source, "department": d.department, "year": d.year, "projects": d.projects,
             "indicators": d.indicators, "repaired": d.repaired, "warnings": list(d.warnings),
-            "grand_total": d.grand_total, "added_at": d.added_at}
+            "parse_warnings": [{"line": w.line, "kind": w.kind, "message": w.message, "rows": list(w.rows)}
+                               for w in d.parse_warnings],
+            "grand_total": d.grand_total, "added_at": d.added_at, "same_period": same}
+
+
+def upload_json(result: UploadResult) -> dict[str, Any]:
+    """What an upload did, one entry per file: `status` added | updated | unchanged | duplicate | error | rejected."""
+    files = [{"source": r.source, "status": r.status, "projects": r.projects, "indicators": r.indicators,
+              "repaired": r.repaired, "warnings": r.warnings, "reason": error_reason(r) if r.status == "error" else "",
+              "note": r.note, "duplicate_of": r.duplicate_of, "same_period": r.same_period, "replaced": r.replaced}
+             for r in result.reports]
+    files += [{"source": name, "status": "rejected", "projects": 0, "indicators": 0, "repaired": 0, "warnings": [],
+               "reason": reason, "note": "", "duplicate_of": "", "same_period": [], "replaced": []}
+              for name, reason in result.rejected]
+    return {"message": result.message, "files": files}

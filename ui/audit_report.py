@@ -16,7 +16,6 @@ from assistant import export as ex
 from assistant.audit_matrix import coverage_table
 from index.store import Index
 from ingest.reconcile import TOLERANCE
-from ui import library
 
 
 @dataclass
@@ -65,11 +64,13 @@ class AuditReport:
 
 
 def document_rows(index: Index, source: str) -> audit.DocumentRows:
-    """A document's rows and its structured parse warnings; KeyError when it is not indexed."""
-    info = next((d for d in index.catalog.documents if d.source == source), None)
+    """A document's rows and the parse warnings the index stored with it (kinds and rows, as
+    data: the file is not read again); KeyError when it is not indexed."""
+    catalog = index.catalog
+    info = catalog.document(source)
     if info is None:
         raise KeyError(source)
-    return audit.document_rows(index.catalog, source, library.parse_warnings(index, info))
+    return audit.document_rows(catalog, source, list(info.parse_warnings))
 
 
 def run(index: Index, source: str, rules: Iterable[str] | None = None) -> AuditReport:

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from index.library import Library
 from index.store import Catalog
 from ingest.records import Record
-from settings import Settings
 from ui import source_view as sv
 
 CITE = re.compile(r"\[(\d+)\]")
@@ -144,7 +144,7 @@ def cited_cells(citation: dict[str, Any], record: Record | None) -> list[str]:
     return [str(c or "") for c in (*cells, source, repaired)]
 
 
-def cited_section_html(turn: int, answer: dict[str, Any], settings: Settings, catalog: Catalog | None) -> str:
+def cited_section_html(turn: int, answer: dict[str, Any], library: Library, catalog: Catalog | None) -> str:
     """The cited rows of answer `turn` for the side panel: a table, each row with its source context."""
     citations = answer.get("citations") or []
     head = f"<h3>第{turn}问:{esc(answer.get('question'))}</h3>"
@@ -155,7 +155,7 @@ def cited_section_html(turn: int, answer: dict[str, Any], settings: Settings, ca
     for n, c in enumerate(citations, 1):
         record = catalog.by_id.get(str(c.get("id"))) if catalog is not None else None
         cells = "".join(f"<td>{esc(v)}</td>" for v in cited_cells(c, record))
-        context = sv.context_html(settings, record) if record is not None else (
+        context = sv.context_html(library, record) if record is not None else (
             f"<div class='src'><p class='meta'>这一行已不在索引中。引用时的原文:</p><p><mark>{esc(c.get('text'))}</mark></p></div>")
         rows.append(f"<tr class='cited-row' id='row-{turn}-{n}' data-turn='{turn}' data-ref='{n}' tabindex='0' "
                     f"aria-selected='false'><td class='ref'>{n}</td>{cells}</tr>"
@@ -165,7 +165,7 @@ def cited_section_html(turn: int, answer: dict[str, Any], settings: Settings, ca
             f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>")
 
 
-def inline_cites_html(turn: int, answer: dict[str, Any], settings: Settings, catalog: Catalog | None) -> str:
+def inline_cites_html(turn: int, answer: dict[str, Any], library: Library, catalog: Catalog | None) -> str:
     """The cited rows right under the answer (shown instead of the side panel on a phone)."""
     citations = answer.get("citations") or []
     if not citations:
@@ -175,7 +175,7 @@ def inline_cites_html(turn: int, answer: dict[str, Any], settings: Settings, cat
         record = catalog.by_id.get(str(c.get("id"))) if catalog is not None else None
         cells = cited_cells(c, record)
         values = ";".join(v for v in cells[3:5] if v)
-        quote = sv.snippet_html(settings, record) if record is not None else f"<mark>{esc(c.get('text'))}</mark>"
+        quote = sv.snippet_html(library, record) if record is not None else f"<mark>{esc(c.get('text'))}</mark>"
         items.append(f"<li class='cite-inline' id='inline-{turn}-{n}' tabindex='-1' aria-selected='false'>"
                      f"<b>[{n}]</b> {esc(_cite_label(c))}({esc(cells[1])}){esc(':' + values) if values else ''}"
                      f" — <code>{esc(cells[5])}</code><br><span class='quote'>{quote}</span></li>")

@@ -21,7 +21,6 @@ from fastapi import FastAPI
 
 from ui.api import build_api
 from ui.blocks import THEME, TITLE, build_ui, css, early_script
-from ui.library import MAX_UPLOAD_MB
 from ui.pages import AppContext
 from ui.pages.chat import ASK_CONCURRENCY
 
@@ -92,7 +91,7 @@ def build_server(ctx: AppContext) -> FastAPI:
         auth=access.login if access.ui_login else None,
         auth_message="请用管理员分配的账号登录。" if access.users else "此服务没有配置界面账号(JIXIAO_READERS / JIXIAO_EDITORS)。",
         allowed_paths=[str(ctx.exports_dir)],  # exports only: never the data directory itself
-        max_file_size=f"{MAX_UPLOAD_MB}mb", footer_links=[], show_error=False, ssr_mode=False,
+        max_file_size=int(ctx.settings.upload_max_mb * 1024 * 1024), footer_links=[], show_error=False, ssr_mode=False,
         theme=THEME, css=css(), server_name=ctx.settings.host, server_port=ctx.settings.port,
     )
     # mount_gradio_app leaves this False, which switches off Gradio's own check that a file an

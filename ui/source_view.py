@@ -1,5 +1,6 @@
 """The shared source view: where a record comes from, and its line in the source file with the
-quoted span highlighted. Every piece of data is HTML-escaped here; nothing from a table is markup.
+quoted span highlighted (the lines come from the document library: its stored copy, or data/).
+Every piece of data is HTML-escaped here; nothing from a table is markup.
 """
 
 from __future__ import annotations
@@ -7,9 +8,8 @@ from __future__ import annotations
 import html
 
 from assistant.audit import FIELD_LABELS
+from index.library import Library
 from ingest.records import Indicator, Record
-from settings import Settings
-from ui import library
 
 CONTEXT_LINES = 2
 SNIPPET_MARGIN = 40
@@ -61,14 +61,14 @@ def marked(line: str, span: str) -> str:
     return f"<mark>{_fmt(line)}</mark>"
 
 
-def context_html(settings: Settings, record: Record | None, around: int = CONTEXT_LINES) -> str:
+def context_html(library: Library, record: Record | None, around: int = CONTEXT_LINES) -> str:
     """The record's source line with `around` lines either side; the quoted span highlighted."""
     if record is None:
         return "<div class='src'><p class='meta'>选择表格中的一行,查看它在原文件中的位置。</p></div>"
     head = f"<p class='meta'><b>{html.escape(what(record))}</b> — <code>{html.escape(where(record))}</code></p>"
     if record.repairs:
         head += f"<p class='meta'>OCR已修复:{html.escape(repairs_text(record))}</p>"
-    lines = library.source_lines(settings, record)
+    lines = library.source_lines(record)
     if lines is None or record.line not in lines:
         body = ("<p class='meta'>原文件不在本机(已移除或未保留),以下为索引中保存的原文:</p>"
                 f"<table><tr class='hit'><td class='n'>{record.line}</td><td>{marked(record.text, record.text)}</td></tr></table>")
@@ -86,9 +86,9 @@ def context_html(settings: Settings, record: Record | None, around: int = CONTEX
     return f"<div class='src'>{head}<table>{''.join(rows)}</table></div>"
 
 
-def snippet_html(settings: Settings, record: Record, margin: int = SNIPPET_MARGIN) -> str:
+def snippet_html(library: Library, record: Record, margin: int = SNIPPET_MARGIN) -> str:
     """The quoted span highlighted inside a little of its source line."""
-    lines = library.source_lines(settings, record)
+    lines = library.source_lines(record)
     line = lines.get(record.line, "") if lines else ""
     span = record.text.strip()
     if not line or span not in line:

@@ -6,12 +6,13 @@ Callbacks are methods of plain values, so tests call them without a browser.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import shutil
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import gradio as gr
 
 from assistant import Assistant
 from errors import JixiaoError
+from index.library import Library
 from index.store import Index
 from settings import Settings
 from ui.access import Access, Role
@@ -30,10 +32,16 @@ EDITOR_ONLY = "只有编辑账号可以上传或移除文档;当前账号只能�
 
 @dataclass
 class AppContext:
-    """What every page works with: the assistant (and its index) and who may do what."""
+    """What every page works with: the assistant (and its index), the document library over the
+    same index, and who may do what."""
 
     assistant: Assistant
     access: Access
+    # Opened with the app: opening finishes operations a killed process left and removes stale staging.
+    library: Library = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.library = Library(self.assistant.index)
 
     @property
     def index(self) -> Index:
@@ -78,16 +86,31 @@ def new_export_folder(root: Path, keep_s: float = EXPORT_KEEP_S) -> Path:
     return folder
 
 
+# An absolute path on this machine (ASCII: the Chinese after a path is never taken as part of it).
+_SERVER_PATH = re.compile(r"(?<![\w.~/:])/[A-Za-z0-9_.+@%~-]+(?:/[A-Za-z0-9_.+@%~-]*)*")
+
+
+def public_message(exc: BaseException, settings: Settings | None = None) -> str:
+    """An error's Chinese message as users and API callers see it: the data directory named by its
+    setting (JIXIAO_HOME), no other server path. The full message goes to the log."""
+    text = str(exc)
+    if settings is not None:
+        homes = {str(settings.home), str(settings.home.resolve())}
+        for home in sorted(homes, key=len, reverse=True):
+            text = text.replace(home, "JIXIAO_HOME")
+    return _SERVER_PATH.sub("(服务器路径)", text)
+
+
 @contextmanager
-def user_errors(action: str) -> Iterator[None]:
-    """Turn an error into a Chinese sentence for the user; details (paths, internals) go to the log."""
+def user_errors(action: str, settings: Settings | None = None) -> Iterator[None]:
+    """Turn an error into a Chinese sentence for the user (a toast); details (paths, internals) go to the log."""
     try:
         yield
     except gr.Error:
         raise
     except JixiaoError as exc:
         _log.warning("%s: %s", action, exc)
-        raise gr.Error(f"{action}失败:{exc}") from None
+        raise gr.Error(f"{action}失败:{public_message(exc, settings)}") from None
     except Exception:
         _log.exception("%s failed", action)
         raise gr.Error(f"{action}时出错了,请稍后再试;详细信息已写入服务器日志。") from None
@@ -102,6 +125,10 @@ class Page:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self.tab: Any = None
+
+    def errors(self, action: str) -> AbstractContextManager[None]:
+        """`user_errors` with this app's data directory named by its setting."""
+        return user_errors(action, self.ctx.settings)
 
     def on_building_ui(self) -> None:
         """Create the tab's components (inside its gr.Tab)."""

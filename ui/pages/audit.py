@@ -14,7 +14,7 @@ from assistant import audit
 from assistant.audit_matrix import cjk_font, draw_matrix, matrix_alt_text
 from index.store import Catalog
 from ui import audit_report
-from ui.pages import Page, user_errors
+from ui.pages import Page
 
 FINDING_COLUMNS = ["级别", "检查项", "项目", "说明", "引用行"]
 NO_DOCUMENTS = "索引中还没有文档。"
@@ -102,13 +102,13 @@ class AuditPage(Page):
         return summary_html(report), matrix, matrix_alt_text(report.doc), findings_frame(report)
 
     def on_audit(self, source: str | None, rules: list[str]) -> tuple[Any, ...]:
-        with user_errors("审计检查"):
+        with self.errors("审计检查"):
             summary, matrix, alt, frame = self.view(source, rules)
             return summary, gr.Image(value=str(matrix) if matrix else None, alt_text=alt), frame
 
     def on_open(self, source: str | None, rules: list[str]) -> tuple[Any, ...]:
         """The tab opened: the document list refreshed (documents may have been added or removed)."""
-        with user_errors("刷新文档列表"):
+        with self.errors("刷新文档列表"):
             fresh = document_choices(self.ctx.index.catalog)
             keys = [s for _, s in fresh]
             chosen = source if source in keys else (keys[0] if keys else None)
@@ -122,9 +122,9 @@ class AuditPage(Page):
         return gr.File(value=str(path), visible=True)
 
     def on_export_xlsx(self, source: str | None, rules: list[str], everything: bool) -> Any:
-        with user_errors("导出审计结果"):
+        with self.errors("导出审计结果"):
             return self.export(source, rules, everything, "xlsx")
 
     def on_export_md(self, source: str | None, rules: list[str], everything: bool) -> Any:
-        with user_errors("导出审计结果"):
+        with self.errors("导出审计结果"):
             return self.export(source, rules, everything, "md")

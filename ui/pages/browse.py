@@ -17,7 +17,7 @@ import pandas as pd
 from ingest.records import Indicator
 from ui import indicators as ind
 from ui import source_view as sv
-from ui.pages import Page, user_errors
+from ui.pages import Page
 
 WIDTHS = ["10%", "5%", "10%", "7%", "9%", "12%", "14%", "14%", "6%", "13%"]
 
@@ -51,7 +51,7 @@ class BrowsePage(Page):
         self.table = gr.Dataframe(self.frame(rows), label="指标(点击一行查看原文;排序和筛选用上方的控件)",
                                   interactive=False, wrap=True, max_height=520, elem_id="browse-table",
                                   column_widths=WIDTHS, buttons=[], datatype="str")
-        self.source = gr.HTML(sv.context_html(self.ctx.settings, None), elem_id="browse-source", padding=True)
+        self.source = gr.HTML(sv.context_html(self.ctx.library, None), elem_id="browse-source", padding=True)
         with gr.Row():
             self.export_csv = gr.Button("导出当前视图为 CSV", size="sm", elem_id="export-csv")
             self.export_xlsx = gr.Button("导出当前视图为 XLSX", size="sm", elem_id="export-xlsx")
@@ -85,32 +85,32 @@ class BrowsePage(Page):
         return note_html(query.note(len(rows), total)), [r.id for r in rows], self.frame(rows)
 
     def on_browse(self, text: str, sort_by: str, descending: bool, *values: str) -> tuple[Any, ...]:
-        with user_errors("检索指标"):
+        with self.errors("检索指标"):
             return self.view(self.query(text, sort_by, descending, values))
 
     def on_reset(self) -> tuple[Any, ...]:
-        with user_errors("清除筛选"):
+        with self.errors("清除筛选"):
             fresh = ind.filter_choices(self.ctx.index.catalog)
             return ("", ind.RELEVANCE, False, *(gr.Dropdown(choices=fresh[c], value=ind.ALL) for c in ind.FILTER_COLUMNS),
                     *self.view(ind.IndicatorQuery()))
 
     def on_open(self, text: str, sort_by: str, descending: bool, *values: str) -> tuple[Any, ...]:
         """The tab opened: filter choices and rows refreshed from the index (documents may have changed)."""
-        with user_errors("刷新指标"):
+        with self.errors("刷新指标"):
             fresh = ind.filter_choices(self.ctx.index.catalog)
             kept = tuple(v if v in fresh[c] else ind.ALL for c, v in zip(ind.FILTER_COLUMNS, values, strict=True))
             dropdowns = [gr.Dropdown(choices=fresh[c], value=v) for c, v in zip(ind.FILTER_COLUMNS, kept, strict=True)]
             return (*dropdowns, *self.view(self.query(text, sort_by, descending, kept)))
 
     def on_select(self, ids: list[str], evt: gr.SelectData) -> str:
-        with user_errors("显示原文"):
+        with self.errors("显示原文"):
             catalog = self.ctx.index.catalog
             at = evt.index[0] if isinstance(evt.index, list | tuple) else None
             record = catalog.by_id.get(ids[at]) if isinstance(at, int) and 0 <= at < len(ids) else None
             shown = dict(zip(ind.COLUMNS, evt.row_value or [], strict=False))
             if not isinstance(record, Indicator) or (shown and shown.get("来源") != sv.where(record)):
                 record = ind.record_for_row(catalog, evt.row_value or [])  # the row is not where the ids say
-            return sv.context_html(self.ctx.settings, record)
+            return sv.context_html(self.ctx.library, record)
 
     def export(self, ids: list[str], fmt: str) -> Path:
         """The table's rows in the table's order (the ids of the view it shows)."""
@@ -119,9 +119,9 @@ class BrowsePage(Page):
         return ind.export(rows, fmt, self.ctx.export_folder())
 
     def on_export_csv(self, ids: list[str]) -> Any:
-        with user_errors("导出 CSV"):
+        with self.errors("导出 CSV"):
             return gr.File(value=str(self.export(ids, "csv")), visible=True)
 
     def on_export_xlsx(self, ids: list[str]) -> Any:
-        with user_errors("导出 XLSX"):
+        with self.errors("导出 XLSX"):
             return gr.File(value=str(self.export(ids, "xlsx")), visible=True)

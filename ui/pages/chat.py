@@ -12,7 +12,7 @@ from assistant import export as ex
 from errors import IndexMissingError
 from evals import feedback
 from ui import render
-from ui.pages import Page, user_errors
+from ui.pages import Page
 
 EXAMPLES = [
     "扶贫工作经费的社会效益指标是什么",
@@ -94,10 +94,10 @@ class ChatPage(Page):
             return [*entries, {"answer": {"question": message, "answer": NO_INDEX, "citations": []}, "notice": True}]
         data = answer_json(answer)
         n = len(entries) + 1
-        settings, catalog = self.ctx.settings, self.ctx.index.catalog
+        library, catalog = self.ctx.library, self.ctx.index.catalog
         entry = {"answer": data, "earlier": earlier, "vote": None,
-                 "panel": render.cited_section_html(n, data, settings, catalog),
-                 "inline": render.inline_cites_html(n, data, settings, catalog)}
+                 "panel": render.cited_section_html(n, data, library, catalog),
+                 "inline": render.inline_cites_html(n, data, library, catalog)}
         return [*entries, entry]
 
     def vote(self, entries: list[dict[str, Any]], turn: int, vote: str) -> list[dict[str, Any]]:
@@ -112,7 +112,7 @@ class ChatPage(Page):
         return render.transcript_html(entries), render.panel_html(entries), entries, state
 
     def on_ask(self, message: str, entries: list[dict[str, Any]], state: DialogueState) -> tuple[Any, ...]:
-        with user_errors("回答问题"):
+        with self.errors("回答问题"):
             if len(entries) >= MAX_TURNS:
                 entries, state = [], fresh_state(state)
             entries = self.turn(message, entries, state)
@@ -120,7 +120,7 @@ class ChatPage(Page):
 
     def on_action(self, entries: list[dict[str, Any]], state: DialogueState, evt: gr.EventData) -> tuple[Any, ...]:
         """A button inside the conversation: a clarification option (asked next) or a vote."""
-        with user_errors("处理操作"):
+        with self.errors("处理操作"):
             action, turn, value = getattr(evt, "action", ""), int(getattr(evt, "turn", 0) or 0), str(getattr(evt, "value", ""))
             if action == "vote":
                 entries = self.vote(entries, turn, value)
@@ -135,7 +135,7 @@ class ChatPage(Page):
         return (*self.views([], fresh_state(state)), gr.File(value=None, visible=False))
 
     def on_export(self, entries: list[dict[str, Any]]) -> Any:
-        with user_errors("导出对话"):
+        with self.errors("导出对话"):
             path = self.export_conversation(entries)
             if path is None:
                 gr.Warning("还没有对话可导出。")
