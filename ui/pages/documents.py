@@ -135,7 +135,8 @@ class DocumentsPage(Page):
 
     def on_register_events(self) -> None:
         # Uploads and removals of this UI wait in one queue, so two editors never wait on each other
-        # inside the index's lock (which also serialises them with the API and other processes).
+        # inside the index's lock. No lock of the app's own: the index's lock (index/lock.py) queues
+        # this process's threads (UI, API) on a thread lock before its flock on the data directory.
         self.ingest.click(self.on_ingest, [self.upload, self.replace],
                           [self.message, self.report, self.table, self.choice, self.upload],
                           concurrency_id="index-write", concurrency_limit=1, show_progress_on=[self.report])
