@@ -1,6 +1,6 @@
 """Command line of the ingest package.
 
-    python -m ingest FILE... [--json]          parse tables, print a summary per file
+    python -m ingest FILE... [--json [--records]]   parse tables, print a summary per file (and every record)
     python -m ingest synth --departments N --noise LEVEL --seed S --out DIR
     python -m ingest bench [--json] [--departments N] [--noise LEVEL] [--seed S]
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,22 @@ from rich.table import Table
 
 from errors import IngestError
 from ingest import parse_files
-from ingest.records import ParsedFile
+from ingest.records import ParsedFile, to_dict
 
 COMMANDS = ("synth", "bench")
 MAX_WARNINGS_SHOWN = 20
 
 
-def file_summary(path: Path, result: ParsedFile | IngestError) -> dict[str, Any]:
+def file_records(result: ParsedFile) -> dict[str, Any]:
+    """The records of one file as JSON-ready dicts (the `--records` contract: the fields of ingest/records.py)."""
+    return {
+        "document": asdict(result.document),
+        "projects": [to_dict(p) for p in result.projects],
+        "indicators": [to_dict(i) for i in result.indicators],
+    }
+
+
+def file_summary(path: Path, result: ParsedFile | IngestError, records: bool = False) -> dict[str, Any]:
     """One file's summary for the report; failed files carry `error` and zero counts."""
     if isinstance(result, IngestError):
         return {"source": result.source, "path": str(path), "error": str(result), "line": result.line,
@@ -53,11 +63,17 @@ def file_summary(path: Path, result: ParsedFile | IngestError) -> dict[str, Any]
         "rows_in": accounting["rows_in"],
         "records_out": accounting["records_out"],
         "row_accounting": accounting,
+        "kind": doc.kind,
+        "layout": doc.layout,
+        "unit_stated": doc.unit_stated,
+        "source_unit": doc.source_unit,
+        "warning_details": [{"line": w.line, "kind": w.kind, "rows": list(w.rows), "message": w.message} for w in result.warnings],
         "error": None,
+        **({"records": file_records(result)} if records else {}),
     }
 
 
-def summarize(paths: list[str], console: Console | None = None) -> tuple[list[dict[str, Any]], int]:
+def summarize(paths: list[str], console: Console | None = None, records: bool = False) -> tuple[list[dict[str, Any]], int]:
     """One summary dict per file, in input order, and the number of files that failed."""
     err = console or Console(stderr=True)
     summaries: list[dict[str, Any]] = []
@@ -69,7 +85,7 @@ def summarize(paths: list[str], console: Console | None = None) -> tuple[list[di
         task = progress.add_task("", total=len(paths))
 
         def done(path: Path, result: ParsedFile | IngestError) -> None:
-            summaries.append(file_summary(path, result))
+            summaries.append(file_summary(path, result, records))
             progress.update(task, advance=1, description=escape(path.name))
 
         _, errors = parse_files(paths, on_file=done)
@@ -108,11 +124,12 @@ def print_summary(files: list[dict[str, Any]], console: Console) -> None:
 
 
 def main_files(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest", description="解析项目支出绩效目标表(txt/csv/xlsx/pdf)")
+    parser = argparse.ArgumentParser(prog="python -m ingest", description="解析绩效目标表(txt/csv/xlsx/docx/html/pdf)")
     parser.add_argument("files", nargs="+", help="表格文件;子命令: synth(生成带噪声的样例表)、bench(解析基准)")
     parser.add_argument("--json", action="store_true", help="输出一个 JSON 对象 {\"files\": [...]}")
+    parser.add_argument("--records", action="store_true", help="与 --json 一起: 每个文件附上全部记录(文档、项目、指标)")
     args = parser.parse_args(argv)
-    files, failures = summarize(args.files)
+    files, failures = summarize(args.files, records=args.records)
     if args.json:
         print(json.dumps({"files": files}, ensure_ascii=False, indent=2))
     else:

@@ -69,7 +69,9 @@ def test_xlsx_row_per_indicator_with_merged_cells(seed: ParsedFile) -> None:
     # Lines are the sheet's row numbers: two title rows, a two-row header, 合计, subtotal, then data.
     assert parsed.projects[0].line == 7 and parsed.indicators[1].line == 8
     acc = parsed.row_accounting()
-    assert acc["rows_in"] == acc["record_rows"] + acc["total_rows"] == 30
+    # Every sheet row is accounted for: 2 title rows, 2 header rows, 合计 and subtotal, 28 indicator rows.
+    assert acc["rows_in"] == acc["record_rows"] + acc["total_rows"] + acc["header_rows"] == 34
+    assert (acc["record_rows"], acc["total_rows"], acc["header_rows"]) == (28, 2, 4)
 
 
 def test_csv_row_per_indicator_with_blank_cells(seed: ParsedFile) -> None:
@@ -110,8 +112,10 @@ def test_csv_single_value_column_fills_both_values(tmp_path: Path) -> None:
         ("产出指标", "数量指标", "购置数", "2台", "2台"),
         ("产出指标", "时效指标", "支付及时率", "100%", "100%"),
     ]
-    # A row with only a category and nothing else is dropped, with a warning naming it.
-    assert parsed.rows[5] == "dropped" and any(w.line == 5 and w.kind == "row_dropped" for w in parsed.warnings)
+    # A row with only a category (a template listing 效益指标 with nothing under it): no record, one warning naming it.
+    assert parsed.rows[5] == "blank"
+    (empty,) = [w for w in parsed.warnings if w.kind == "empty_category"]
+    assert empty.rows == (5,) and "效益指标" in empty.message
 
 
 def test_csv_in_the_ocr_layout_goes_through_the_text_parser(tmp_path: Path, seed: ParsedFile) -> None:

@@ -1,0 +1,82 @@
+"""Repaired readings of names, from the document's own spelling.
+
+OCR misreads a character inside a name (`巩固拓展股贫攻坚成果`) that the same document prints
+correctly elsewhere (the goal beside it: `巩固拓展脱贫攻坚成果`). When a six-character stretch of a
+name appears nowhere else in the document, but a stretch differing from it in one inner Chinese
+character does, the name with that character replaced is offered as its reading: stored in
+`reading`, flagged `reading`, and put into the retrieval text so either spelling finds the row.
+The name field and the quote keep what the table says.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ingest.normalize import for_matching
+from ingest.records import Indicator, ParsedFile, Project, Record
+
+WINDOW = 6
+INNER = (2, 3)  # positions in the window that may differ: two agreeing characters on each side
+
+
+def _han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def _texts(record: Record) -> list[str]:
+    if isinstance(record, Project):
+        return [record.project, record.goal, record.period_goal]
+    return [record.indicator, record.period_value, record.annual_value]
+
+
+def _name(record: Record) -> str:
+    return record.project if isinstance(record, Project) else record.indicator
+
+
+def add_readings(parsed: ParsedFile) -> None:
+    """Set `reading` (and the flag) on records whose name has a misread the document corrects elsewhere."""
+    records: list[Record] = [*parsed.projects, *parsed.indicators]
+    if not records:
+        return
+    grams: dict[str, int] = defaultdict(int)  # every 6-gram of the document's text, counted
+    keys: dict[str, set[str]] = defaultdict(set)  # 6-gram with one inner position blanked -> grams
+    seen_texts: set[str] = set()
+    for record in records:
+        for text in _texts(record):
+            norm = for_matching(text)
+            if not norm or norm in seen_texts:
+                continue
+            seen_texts.add(norm)
+            for i in range(len(norm) - WINDOW + 1):
+                gram = norm[i : i + WINDOW]
+                grams[gram] += 1
+                for q in INNER:
+                    keys[gram[:q] + "\0" + gram[q + 1 :]].add(gram)
+    for record in records:
+        name = for_matching(_name(record))
+        if len(name) < WINDOW or record.reading:
+            continue
+        own = name.count  # a gram the name itself repeats is not evidence of anything
+        for i in range(len(name) - WINDOW + 1):
+            gram = name[i : i + WINDOW]
+            if grams.get(gram, 0) > own(gram):
+                continue  # the document prints this stretch elsewhere too: not a misread
+            for q in INNER:
+                if not _han(gram[q]):
+                    continue
+                others = {g for g in keys.get(gram[:q] + "\0" + gram[q + 1 :], ()) if g != gram and _han(g[q])}
+                if len(others) == 1:
+                    right = next(iter(others))
+                    record.reading = name[: i + q] + right[q] + name[i + q + 1 :]
+                    record.flags.append("reading")
+                    break
+            if record.reading:
+                break
+
+
+def readings(parsed: ParsedFile) -> list[tuple[str, str]]:
+    """(name as printed, reading) of every record that has one: for reports and tests."""
+    return [(_name(r), r.reading) for r in [*parsed.projects, *parsed.indicators] if r.reading]
+
+
+__all__ = ["Indicator", "add_readings", "readings"]
