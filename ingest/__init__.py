@@ -15,7 +15,7 @@ from errors import IngestError
 from ingest.limits import Limits, limited
 from ingest.readings import add_readings
 from ingest.reconcile import reconcile
-from ingest.records import ParsedFile
+from ingest.records import ParsedFile, Project
 from ingest.sources import SUPPORTED_SUFFIXES, load
 from ingest.text_table import parse_text
 
@@ -42,7 +42,17 @@ def parse_file(path: str | Path, limits: Limits | None = None) -> ParsedFile:
             parsed = parse_source(source)
         parsed.warnings.extend(reconcile(parsed))
         add_readings(parsed)
+        flag_long_text(parsed, budget.limits.max_field_chars)
     return parsed
+
+
+def flag_long_text(parsed: ParsedFile, limit: int) -> None:
+    """Flag records with a field longer than what is embedded (index.nodes cuts it; quotes keep it whole)."""
+    for record in parsed.records:
+        texts = [record.project]
+        texts += [record.goal] if isinstance(record, Project) else [record.indicator, record.period_value, record.annual_value]
+        if any(len(t) > limit for t in texts) and "long_text" not in record.flags:
+            record.flags.append("long_text")
 
 
 def parse_files(

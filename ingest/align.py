@@ -27,7 +27,9 @@ SKIP_VALUE = 0.5  # … unless it is the value: an indicator row without its val
 JOIN = 0.02  # per extra token joined into one free-text cell (a name cut at its spaces)
 JOIN_VALUE = 0.15  # … into a value or amount: those rarely contain spaces
 JUNK = -1.0  # a token no column takes
-MAX_JOIN = 40
+SAMPLE = 200
+MAX_TOKENS = 40  # a row split into more tokens than this has its middle joined first (bounded work)
+MAX_JOIN = MAX_TOKENS
 TEXT_ROLES = frozenset({"indicator", "goal", "period_goal", "project", "unit_name", "note", "standard", "deviation",
                         "value", "period_value", "annual_value", "actual_value"})
 VALUE_ROLES = frozenset({"value", "period_value", "annual_value", "actual_value", *AMOUNT_ROLES})
@@ -72,8 +74,10 @@ def looks_like_org(text: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def cell_score(role: str | None, text: str) -> float:
-    """How well a cell's text fits a column of this role (NEG: it cannot be there)."""
-    norm = clean(text)
+    """How well a cell's text fits a column of this role (NEG: it cannot be there).
+
+    Judged on the text's ends when it is long: what a cell holds shows in its first and last words."""
+    norm = clean(text if len(text) <= 2 * SAMPLE else text[:SAMPLE] + text[-SAMPLE:])
     if not norm:
         return 0.0
     l1, l2 = category_fit(norm)
@@ -110,8 +114,8 @@ def cell_score(role: str | None, text: str) -> float:
     if category:
         return 0.02 if role in ("indicator", "note", "standard", "deviation") else NEG
     if role in ("value", "period_value", "annual_value", "actual_value"):
-        if operator or direction:
-            return 0.05
+        if operator or direction or "**" in norm:
+            return 0.05  # a bare sign, or a template placeholder (`≥**个`): not a value
         base = 0.9 if valueish else 0.35
         return base + penalty
     if role == "indicator":
@@ -131,10 +135,19 @@ def cell_score(role: str | None, text: str) -> float:
             return NEG
         return (0.7 if looks_like_org(norm) else 0.2) + penalty
     if role in ("note", "standard", "deviation"):
-        return 0.1 if number else 0.25
+        return (0.1 if number else 0.25) + penalty
     if role in ("serial",):
         return 0.3 if number else NEG
     return 0.1
+
+
+def _squeezed(row: Row) -> Row:
+    """A very long space-split row with its middle tokens joined into one (the long text they are)."""
+    keep = MAX_TOKENS // 3
+    middle = row.join(keep, len(row.cells) - keep)
+    cells = [*row.cells[:keep], middle, *row.cells[-keep:]]
+    seps = [*row.seps[:keep], row.seps[len(row.cells) - keep - 1], *row.seps[-(keep - 1):]] if row.seps else []
+    return Row(row.line, cells, False, row.text, row.merged, seps, row.end_line)
 
 
 @dataclass(frozen=True)
@@ -168,8 +181,36 @@ def positional(row: Row, columns: list[Column]) -> dict[int, str] | None:
     return out
 
 
+def shifted(row: Row, columns: list[Column]) -> dict[int, str] | None:
+    """Cells of a web copy's row (empty cells kept) placed at the offset that fits best, or None.
+
+    A copy drops the cells a rowspan covers, which are leading cells, and often the trailing empty
+    ones: the cells left keep their order and their gaps, so the row sits somewhere along the
+    header. Each offset is scored by how well every cell fits its column."""
+    cells = row.cells
+    best: tuple[float, int] | None = None
+    for offset in range(0, len(columns) - len(cells) + 1):
+        score = 0.0
+        for i, cell in enumerate(cells):
+            if not cell.strip():
+                continue
+            fit = cell_score(columns[offset + i].role, cell)
+            if fit <= NEG / 2:
+                score = NEG
+                break
+            score += fit
+        if score > NEG / 2 and (best is None or score > best[0]):
+            best = (score, offset)
+    if best is None:
+        return None
+    offset = best[1]
+    return {offset + i: cell for i, cell in enumerate(cells) if cell.strip()}
+
+
 def aligned(row: Row, roles: list[str | None]) -> tuple[dict[int, str], list[str]]:
     """Cells placed by content: (column position in `roles` → text, tokens no column took)."""
+    if not row.exact and len(row.cells) > MAX_TOKENS:
+        row = _squeezed(row)
     tokens = row.cells if not row.exact else row.filled
     n, m = len(tokens), len(roles)
     if n == 0:

@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest.align import Column, aligned, positional
+from ingest.align import Column, aligned, positional, shifted
 from ingest.builder import RecordBuilder
 from ingest.headers import AMOUNT_ROLES, GRID_ROLES, LEVEL_ROLES, column_role, header_form, is_furniture
 from ingest.indicators import ParsedItem, is_known_variant, resolve_categories
 from ingest.keyvalue import HeaderBlock, read_block
-from ingest.limits import budget, field_limit
+from ingest.limits import budget
 from ingest.normalize import clean, clean_value, has_spaced_number
 from ingest.records import ParsedFile, ParseWarning, Project, Repair, RowFate, TotalKind, TotalRow, WarningKind
 from ingest.table import Row, Sheet
@@ -219,12 +219,17 @@ class GridReader:
     def fields(self, row: Row) -> Fields:
         header = self.header
         placed: dict[Column, str] = {}
-        use_position = self.sheet.positional or (row.exact and len(row.cells) >= header.width)
-        if use_position:
-            by_index = positional(row, header.columns) if not self.sheet.positional else _by_position(row, header.columns)
-            if by_index is not None:
-                placed = {header.columns[n]: text for n, text in by_index.items()}
-                return _fields(placed, [])
+        if self.sheet.positional:
+            by_index: dict[int, str] | None = _by_position(row, header.columns)
+        elif row.exact and len(row.cells) >= header.width:
+            by_index = positional(row, header.columns)
+        elif row.exact:
+            by_index = shifted(row, header.columns)  # a web copy: leading rowspan cells dropped, gaps kept
+        else:
+            by_index = None
+        if by_index is not None:
+            placed = {header.columns[n]: text for n, text in by_index.items()}
+            return _fields(placed, [])
         columns = header.placed
         got, junk = aligned(row, [c.role for c in columns])
         placed = {columns[n]: text for n, text in got.items()}
@@ -268,7 +273,7 @@ class GridReader:
                     if all(not clean(v) for v in amounts.values()):
                         self.drop(row, f"第{row.line}行只有名称“{name}”,既无金额也无指标,未收录")
                     else:
-                        self.total(row, name, amounts, "unit")
+                        self.total(row, _org(name), amounts, "unit")
                     return
                 self.start_project(row, name, amounts, goal, clean(f.get("period_goal")))
                 fate = "project"
@@ -436,8 +441,6 @@ class GridReader:
         self.kept.add(key)
         self.item += 1
         text = row.text
-        if len(text) > field_limit() or len(name) > field_limit():
-            flags.append("long_text")
         item = ParsedItem(self.item, level1, level2, name, values.pop("period_value"), values.pop("annual_value"), text, repairs)
         record = self.builder.indicator(project=project.project, line=row.line, item=item, flags=flags, **values)
         record.sheet = self.sheet.name

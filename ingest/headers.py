@@ -164,6 +164,13 @@ def key_role(text: str) -> str | None:
     return index.get(full)
 
 
+def refresh() -> None:
+    """Forget cached lookups after the word tables above were extended at run time."""
+    column_role.cache_clear()
+    _column_index.cache_clear()
+    _key_index.cache_clear()
+
+
 def is_furniture(text: str) -> bool:
     """A signature, stamp or review line, or web-page trim: not part of the table's data."""
     norm = _SPACES.sub("", clean(text))

@@ -17,6 +17,8 @@ from ingest.records import Indicator, ParsedFile, Project, Record
 
 WINDOW = 6
 INNER = (2, 3)  # positions in the window that may differ: two agreeing characters on each side
+MAX_TEXT = 2000  # longer texts are not indexed (a 1 MB cell would cost seconds), longer names not read
+MAX_NAME = 200
 
 
 def _han(ch: str) -> bool:
@@ -43,7 +45,7 @@ def add_readings(parsed: ParsedFile) -> None:
     seen_texts: set[str] = set()
     for record in records:
         for text in _texts(record):
-            norm = for_matching(text)
+            norm = for_matching(text[:MAX_TEXT])
             if not norm or norm in seen_texts:
                 continue
             seen_texts.add(norm)
@@ -54,7 +56,7 @@ def add_readings(parsed: ParsedFile) -> None:
                     keys[gram[:q] + "\0" + gram[q + 1 :]].add(gram)
     for record in records:
         name = for_matching(_name(record))
-        if len(name) < WINDOW or record.reading:
+        if not WINDOW <= len(name) <= MAX_NAME or record.reading:
             continue
         own = name.count  # a gram the name itself repeats is not evidence of anything
         for i in range(len(name) - WINDOW + 1):
@@ -62,7 +64,8 @@ def add_readings(parsed: ParsedFile) -> None:
             if grams.get(gram, 0) > own(gram):
                 continue  # the document prints this stretch elsewhere too: not a misread
             for q in INNER:
-                if not _han(gram[q]):
+                # Two Chinese characters agree on each side: a word misread inside, not a suffix that varies.
+                if not all(_han(ch) for ch in gram[q - 2 : q + 3]):
                     continue
                 others = {g for g in keys.get(gram[:q] + "\0" + gram[q + 1 :], ()) if g != gram and _han(g[q])}
                 if len(others) == 1:

@@ -194,7 +194,7 @@ class TruthFile:
     file: str
     department: str
     year: int
-    rows: int  # table rows (header lines excluded)
+    rows: int  # rows of the file (lines of a text table), every one accounted for by the parser
     projects: list[TruthProject] = field(default_factory=list)
     totals: list[dict[str, Any]] = field(default_factory=list)  # {"line", "name", "kind", "amounts"}
     mismatches: list[dict[str, Any]] = field(default_factory=list)  # {"kind", "line", "column", "delta"}
@@ -409,7 +409,7 @@ def make_table(index: int, profile: NoiseProfile, rng: random.Random) -> tuple[s
     noise = _Noise(profile, rng)
     department, year, units = _department_truth(index, rng)
     file_name = f"{year}_dept{index:05d}.txt"
-    lines: list[str] = [f"部门名称:{department}(部门) 单位: 万元", ""]
+    lines: list[str] = [f"{year}年部门项目支出绩效目标表", f"部门名称:{department}(部门) 单位: 万元", ""]
     if noise.hit(profile.header_garble):
         garbled = noise.split_word(department, tab=True)
         lines.append(f"部门名称:{garbled}(部门)\ti\t1\ti\t{rng.choice(_MARKUP)}\t单位:万元 {rng.choice(_MARKUP)}")
@@ -515,6 +515,7 @@ def make_table(index: int, profile: NoiseProfile, rng: random.Random) -> tuple[s
             project.noise.append("markup")
         lines.append(row)
         truth.projects.append(project)
+    truth.rows = len(lines)  # every line is a row the parser accounts for (title and header lines too)
     return "\n".join(lines) + "\n", truth
 
 

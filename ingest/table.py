@@ -15,7 +15,19 @@ from dataclasses import dataclass, field
 from ingest.limits import budget
 
 _MARKER = re.compile(r"^\s*\|+\s*$")  # a line of pipes only: a row boundary or an empty cell
-_CELL_LINE = re.compile(r"^[^|]*[^|\s][^|]*\|\s*$")  # `text |`: one cell of a one-cell-per-line copy
+
+
+
+class _CellLine:
+    """`text |`: one cell of a one-cell-per-line copy (a plain test: a regex here backtracks on long lines)."""
+
+    @staticmethod
+    def match(line: str) -> bool:
+        body = line.rstrip()
+        return body.endswith("|") and body.count("|") == 1 and bool(body[:-1].strip())
+
+
+_CELL_LINE = _CellLine()
 _TOKEN = re.compile(r"\S+")
 _WIDE_GAP = re.compile(r"\S(?: {2,}|\u3000+)\S")
 _NARROW_GAP = re.compile(r"\S \S")
@@ -42,10 +54,12 @@ class Row:
         """Cells start..stop-1 as one text, with the spaces the source put between them."""
         if self.exact or not self.seps:
             return " ".join(self.cells[start:stop])
-        out = ""
+        parts: list[str] = []
         for i in range(start, stop):
-            out += self.cells[i] + (self.seps[i] if i < stop - 1 else "")
-        return out
+            parts.append(self.cells[i])
+            if i < stop - 1:
+                parts.append(self.seps[i])
+        return "".join(parts)
 
 
 @dataclass
@@ -67,11 +81,12 @@ def text_delimiter(lines: list[str]) -> str:
     cell_lines = sum(bool(_CELL_LINE.match(line)) for line in body)
     if markers >= 3 and (markers + cell_lines) >= 0.5 * len(body) and cell_lines >= markers * 0.5:
         return "cells"
+    enough = min(3, max(2, len(body) // 2))
     piped = sum(line.count("|") >= 2 and any(ch not in "| \t" for ch in line) for line in body)
-    if piped >= 3 and piped >= 0.3 * len(body):
+    if piped >= enough and piped >= 0.3 * len(body):
         return "pipe"
     tabbed = sum("\t" in line.strip() for line in body)
-    if tabbed >= 3 and tabbed >= 0.3 * len(body):
+    if tabbed >= enough and tabbed >= 0.3 * len(body):
         return "tab"
     wide = sum(bool(_WIDE_GAP.search(line)) for line in body)
     narrow = sum(bool(_NARROW_GAP.search(line)) and not _WIDE_GAP.search(line) for line in body)

@@ -154,6 +154,7 @@ def read_xlsx(path: Path) -> list[Grid]:
 def read_csv(data: bytes, source: str) -> tuple[Grid, str]:
     """A CSV file (comma, semicolon or tab separated; any supported encoding) as a Grid."""
     text, encoding = detect(data, source)
+    csv.field_size_limit(max(csv.field_size_limit(), len(data) + 1))  # one long cell is a field, not a format error
     reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=_delimiter(text))
     rows: list[tuple[int, list[str]]] = []
     start = 1

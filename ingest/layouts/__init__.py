@@ -61,7 +61,9 @@ def parse_source(source: Source) -> ParsedFile:
     for name in skipped:
         parsed.warnings.append(ParseWarning(source.name, 0, f"工作表“{name}”没有可识别的表头,已跳过", "layout"))
     if not parsed.projects:
-        raise IngestError(source.name, f"没有找到任何项目行。需要以下之一: {expected()}")
+        lost = [w.message for w in parsed.warnings if w.kind == "quarantined"]
+        why = f"({lost[0][:200]})" if lost else ""
+        raise IngestError(source.name, f"没有找到任何可读取的项目行{why}。需要以下之一: {expected()}")
     if source.sheet_pages:
         _paged(parsed, source, source.sheet_pages)
     return parsed

@@ -66,10 +66,10 @@ def form_project(parsed: ParsedFile, builder: RecordBuilder, analysis: Analysis,
             texts.append(block.keys[key])
     seen: set[int] = set()
     quote = "\n".join(kv.text for kv in sorted(texts, key=lambda k: k.line) if not (kv.line in seen or seen.add(kv.line)))
-    goal = clean_value(block.get("goal") or block.get("period_goal"))
+    goal = clean(block.get("goal") or block.get("period_goal"))
     project = builder.project(
         line=line, name=name, amounts=amounts, goal=goal, text=quote, unit_name=doc.department, repairs=repairs,
-        period_goal=clean_value(block.get("period_goal")), implementer=strip_code(block.get("implementer")), **extra,
+        period_goal=clean(block.get("period_goal")), implementer=strip_code(block.get("implementer")), **extra,
     )
     project.sheet = analysis.sheet.name
     return project
