@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from ingest.align import Column, aligned, positional, shifted
 from ingest.builder import RecordBuilder
-from ingest.headers import AMOUNT_ROLES, GRID_ROLES, LEVEL_ROLES, column_role, header_form, is_furniture
+from ingest.headers import AMOUNT_ROLES, GRID_ROLES, LEVEL_ROLES, TOTAL_WORDS, column_role, header_form, is_furniture
 from ingest.indicators import ParsedItem, is_known_variant, resolve_categories
 from ingest.keyvalue import HeaderBlock, read_block
 from ingest.limits import budget
@@ -237,6 +237,19 @@ class GridReader:
 
     # --- rows ---
 
+    def prescan(self, rows: list[Row]) -> dict[str, str]:
+        """The first unit name, amounts and goal the grid's own cells give (a department-level table
+        may carry them in its first row instead of a header block)."""
+        found: dict[str, str] = {}
+        for row in rows[:200]:
+            if not row.filled or is_furniture(row.text or " ".join(row.filled)) or is_header_like(row):
+                continue
+            f = self.fields(row)
+            for role in ("unit_name", *AMOUNT_ROLES, "goal", "period_goal"):
+                if role not in found and clean(f.get(role)):
+                    found[role] = f.get(role)
+        return found
+
     def run(self, rows: list[Row]) -> None:
         for row in rows:
             budget().tick()
@@ -249,6 +262,9 @@ class GridReader:
             return
         if is_furniture(row.text or " ".join(row.filled)) or is_header_like(row):
             self.account(row, "header")
+            return
+        if clean(row.filled[0]).replace(" ", "") in TOTAL_WORDS and not self.multi:
+            self.account(row, "total")  # a form's 合计 / 总分 row: the sum of what is above
             return
         f = self.fields(row)
         name = clean(f.get("project"))

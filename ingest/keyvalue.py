@@ -17,10 +17,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ingest.headers import OVERALL_WORDS, SELF_EVALUATION_WORDS, header_form, is_title, key_role
+from ingest.headers import AMOUNT_ROLES, OVERALL_WORDS, SELF_EVALUATION_WORDS, header_form, is_title, key_role
 from ingest.normalize import clean, simplify_chars
 from ingest.table import Row
-from ingest.units import stated_unit
+from ingest.units import is_money, stated_unit
 
 _YEAR = re.compile(r"(?<!\d)(20[0-4]\d)(?!\d)")
 _TITLE_YEAR = re.compile(r"(?<!\d)(20[0-4]\d)\s*年")
@@ -44,6 +44,7 @@ class HeaderBlock:
 
     keys: dict[str, KeyValue] = field(default_factory=dict)  # field -> its first value
     departments: list[tuple[str, KeyValue]] = field(default_factory=list)  # (label, value) of every department label
+    amounts: dict[str, list[KeyValue]] = field(default_factory=dict)  # amount field -> every value a label gave it
     titles: list[tuple[int, str]] = field(default_factory=list)
     unit: str = ""  # the amount unit stated ("" when none)
     lines: list[int] = field(default_factory=list)  # rows read (all accounted as header)
@@ -135,7 +136,18 @@ def read_block(rows: list[Row]) -> HeaderBlock:
             i = j
         if found_value:
             pending = [p for p in pending if p]
+    for role, values in block.amounts.items():
+        block.keys[role] = _amount_value(values)
     return block
+
+
+def _amount_value(values: list[KeyValue]) -> KeyValue:
+    """The amount a form states: the first value that reads as one (a row of figures gives its first)."""
+    for kv in values:
+        for text in (kv.value, kv.value.split()[0]):
+            if is_money(text):
+                return KeyValue(text, kv.line, kv.text)
+    return values[0]
 
 
 def _put(block: HeaderBlock, role: str, value: str, row: Row, label: str = "") -> None:
@@ -145,6 +157,9 @@ def _put(block: HeaderBlock, role: str, value: str, row: Row, label: str = "") -
     kv = KeyValue(value, row.line, row.text or " ".join(row.filled))
     if role == "department":
         block.departments.append((label, kv))
+    if role in AMOUNT_ROLES:
+        block.amounts.setdefault(role, []).append(kv)
+        return
     if role not in block.keys:
         block.keys[role] = kv
 
@@ -164,6 +179,20 @@ def department_of(block: HeaderBlock) -> tuple[str, str]:
         if name and clean(name) not in PLACEHOLDERS:
             return simplify_chars(name), header_form(label)
     return "", ""
+
+
+_TITLE_ORG = re.compile(r"^(?P<org>[\u4e00-\u9fff()]{2,40}?)\s*(?:20[0-4]\d)\s*年")
+
+
+def title_department(block: HeaderBlock) -> str:
+    """The organisation a title starts with (`湘潭市环境卫生管理处2023年…申报表`), or ""."""
+    from ingest.taxonomy import UNIT_SUFFIXES
+
+    for _, title in block.titles:
+        m = _TITLE_ORG.match(clean(title))
+        if m and m.group("org").endswith(UNIT_SUFFIXES):
+            return simplify_chars(m.group("org"))
+    return ""
 
 
 def year_of(block: HeaderBlock, body: str) -> tuple[int, str]:

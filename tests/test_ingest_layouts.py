@@ -195,3 +195,64 @@ def test_seed_html_and_docx_give_the_seed_records() -> None:
         assert [(p.project, p.total) for p in parsed.projects] == [(p.project, p.total) for p in seed.projects]
         assert {(i.project, i.level1, i.level2, i.indicator, i.period_value, i.annual_value) for i in parsed.indicators} == want
         assert parsed.warnings == []
+
+
+SELF_EVALUATION = """项目支出绩效自评表
+(2021年度)
+项目名称 农村公路养护经费
+主管部门 衡阳市南岳区交通运输局 实施单位 南岳区公路建设养护中心
+项目资金(万元) 年初预算数 全年预算数 全年执行数 分值 执行率 得分
+年度资金总额 120 120 118.5 10 98.75% 9.9
+其中:当年财政拨款 120 120 118.5 - - -
+其他资金 0 0 0 - - -
+绩效指标 一级指标 二级指标 三级指标 年度指标值 实际完成值 分值 得分 偏差原因分析及改进措施
+产出指标 数量指标 养护里程 ≥120公里 125公里 20 20
+质量指标 路况优良率 ≥85% 86% 20 20
+满意度指标 服务对象满意度指标 沿线群众满意度 ≥90% 88% 10 8 部分路段施工影响出行
+总分 100 98
+"""
+
+
+def test_self_evaluation_form_copied_as_space_separated_text(tmp_path: Path) -> None:
+    path = tmp_path / "selfeval.txt"
+    path.write_text(SELF_EVALUATION, encoding="utf-8")
+    parsed = parse_file(path)
+    doc = parsed.document
+    assert (doc.kind, doc.layout, doc.department, doc.year) == ("self_evaluation", "selfeval", "衡阳市南岳区交通运输局", 2021)
+    (project,) = parsed.projects
+    assert (project.total, project.fiscal) == (120.0, 120.0)  # the row of figures gives its first: 年初预算数
+    last = parsed.indicators[-1]
+    assert (last.indicator, last.annual_value, last.actual_value, last.weight, last.score, last.deviation) == (
+        "沿线群众满意度", "≥90%", "88%", 10.0, 8.0, "部分路段施工影响出行")
+    assert len(parsed.indicators) == 3 and parsed.rows[13] == "total"  # 总分 sums the scores: no indicator
+
+
+def test_department_level_table_with_its_amount_and_unit_in_the_grid(tmp_path: Path) -> None:
+    path = tmp_path / "overall.txt"
+    path.write_text("\n".join([
+        "| 部门整体支出绩效目标申报表(2023年度) | ||||||||||",
+        "| 金额单位:元 | ||||||||||",
+        "| 单位名称 | 年度预算 | 年度目标 | 一级指标 | 二级指标 | 三级指标 | 指标性质 | 指标值 | 度量单位 | 权重 | 指标方向性 |",
+        "| 820001-井研县马踏镇人民政府 | 8,827,620.53 | 保障全镇机关正常运转。 | 产出指标 | 数量指标 | 保障人员数 | ≥ | 60 | 人 | 20 "
+        "| 正向指标 |",
+        "| 产出指标 | 时效指标 | 资金支付及时率 | ≥ | 95 | % | 20 | 正向指标 | ||",
+        "| 满意度指标 | 服务对象满意度指标 | 群众满意度 | ≥ | 90 | % | 20 | 正向指标 | ||",
+    ]) + "\n", encoding="utf-8")
+    parsed = parse_file(path)
+    (project,) = parsed.projects
+    assert parsed.document.kind == "overall" and parsed.document.department == "井研县马踏镇人民政府"
+    assert (project.project, project.total, project.goal) == ("井研县马踏镇人民政府整体支出", 882.762053, "保障全镇机关正常运转。")
+    assert [i.value for i in parsed.indicators] == ["≥60人", "≥95%", "≥90%"]
+
+
+def test_tab_copy_of_a_multi_project_table_with_an_amount_in_words(tmp_path: Path) -> None:
+    path = tmp_path / "copy.txt"
+    path.write_text("某局2023年项目绩效目标表\n单位:万元\n项目名称\t资金总额\t年度目标\t一级指标\t二级指标\t三级指标\t指标值\n"
+                    "甲项目经费\t12.5\t保障甲工作\t产出指标\t数量指标\t培训人次\t≥100人次\n"
+                    "产出指标\t质量指标\t培训合格率\t≥95%\n"
+                    "乙项目经费\t250万\t保障乙工作\t产出指标\t数量指标\t检查次数\t≥12次\n"
+                    "效益指标\t社会效益指标\t安全事故发生率\t≤1%\n", encoding="utf-8")
+    parsed = parse_file(path)
+    assert (parsed.document.department, parsed.document.department_from) == ("某局", "标题")
+    assert [(p.project, p.total) for p in parsed.projects] == [("甲项目经费", 12.5), ("乙项目经费", 250.0)]
+    assert [i.project for i in parsed.indicators] == ["甲项目经费", "甲项目经费", "乙项目经费", "乙项目经费"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ingest.builder import RecordBuilder
 from ingest.grid import Analysis, GridReader
-from ingest.keyvalue import department_of, year_of, year_of_name
+from ingest.keyvalue import HeaderBlock, department_of, title_department, year_of, year_of_name
 from ingest.normalize import is_traditional, simplify_line
 from ingest.records import Document, DocumentKind, ParsedFile, ParseWarning, Project
 from ingest.sources import Source
@@ -59,7 +59,7 @@ def run_grid(parsed: ParsedFile, builder: RecordBuilder, analysis: Analysis, uni
     return reader
 
 
-def finish(parsed: ParsedFile, reader: GridReader | None = None) -> ParsedFile:
+def finish(parsed: ParsedFile, reader: GridReader | None = None, block: HeaderBlock | None = None) -> ParsedFile:
     """Department and year when the content had none (the file name, warned), the unit warning."""
     doc = parsed.document
     source = doc.source
@@ -69,6 +69,8 @@ def finish(parsed: ParsedFile, reader: GridReader | None = None) -> ParsedFile:
             doc.department, doc.department_from = units[0], "单位名称列"
         elif reader.units_seen:
             doc.department, doc.department_from = reader.units_seen[0], "单位名称列"
+    if not doc.department and block is not None and (titled := title_department(block)):
+        doc.department, doc.department_from = titled, "标题"
     if not doc.department:
         doc.department, doc.department_from = source.rsplit(".", 1)[0], "文件名"
         message = "表中未找到部门(主管部门、预算部门、部门名称、单位名称等),以文件名作为部门名称"

@@ -32,15 +32,20 @@ def detect(analysis: Analysis) -> bool:
 
 
 def form_project(parsed: ParsedFile, builder: RecordBuilder, analysis: Analysis, unit: str, name: str, line: int,
-                 texts: list[KeyValue]) -> Project:
-    """The form's project from its header block: amounts (in 万元), goals, implementing unit."""
+                 texts: list[KeyValue], cells: dict[str, str] | None = None) -> Project:
+    """The form's project from its header block: amounts (in 万元), goals, implementing unit.
+
+    `cells` are values the grid's first row gives (a department-level table): used where the block has none."""
     block = analysis.block
+    cells = cells or {}
     doc = parsed.document
     amounts: dict[str, float | None] = {}
     extra: dict = {"flags": []}
     repairs: list[Repair] = []
     for key in AMOUNT_ROLES:
         kv = block.keys.get(key)
+        if kv is None and clean(cells.get(key, "")):
+            kv = KeyValue(cells[key], line, "")
         if kv is None:
             amounts[key] = None
             continue
@@ -65,11 +70,12 @@ def form_project(parsed: ParsedFile, builder: RecordBuilder, analysis: Analysis,
         if key in block.keys:
             texts.append(block.keys[key])
     seen: set[int] = set()
-    quote = "\n".join(kv.text for kv in sorted(texts, key=lambda k: k.line) if not (kv.line in seen or seen.add(kv.line)))
-    goal = clean(block.get("goal") or block.get("period_goal"))
+    quote = "\n".join(kv.text for kv in sorted(texts, key=lambda k: k.line) if kv.text and not (kv.line in seen or seen.add(kv.line)))
+    goal = clean(block.get("goal") or block.get("period_goal") or cells.get("goal", "") or cells.get("period_goal", ""))
     project = builder.project(
         line=line, name=name, amounts=amounts, goal=goal, text=quote, unit_name=doc.department, repairs=repairs,
-        period_goal=clean(block.get("period_goal")), implementer=strip_code(block.get("implementer")), **extra,
+        period_goal=clean(block.get("period_goal") or cells.get("period_goal", "")),
+        implementer=strip_code(block.get("implementer")), **extra,
     )
     project.sheet = analysis.sheet.name
     return project
@@ -85,4 +91,4 @@ def parse(source: Source, analysis: Analysis, builder: RecordBuilder, kind: str 
     parsed.projects.append(project)
     account_header(parsed, analysis, {kv.line})
     reader = run_grid(parsed, builder, analysis, unit, project)
-    return finish(parsed, reader)
+    return finish(parsed, reader, analysis.block)

@@ -9,8 +9,8 @@ amount is the form's 资金总额 / 年度部门整体支出预算 and whose goa
 from __future__ import annotations
 
 from ingest.builder import RecordBuilder
-from ingest.grid import Analysis
-from ingest.keyvalue import KeyValue
+from ingest.grid import Analysis, GridReader
+from ingest.keyvalue import KeyValue, strip_code
 from ingest.layouts.common import account_header, finish, new_document, run_grid
 from ingest.layouts.form import form_project
 from ingest.records import ParsedFile
@@ -30,14 +30,20 @@ def parse(source: Source, analysis: Analysis, builder: RecordBuilder, kind: str 
     parsed, unit = new_document(source, analysis, NAME, kind)  # type: ignore[arg-type]
     doc = parsed.document
     block = analysis.block
+    header = analysis.header
+    assert header is not None
+    data = analysis.sheet.rows[header.last + 1 :]
+    first = GridReader(parsed, builder, analysis.sheet, header, unit=unit).prescan(data)
+    if not doc.department and first.get("unit_name"):
+        doc.department, doc.department_from = strip_code(first["unit_name"]), "单位名称列"
     anchor = block.keys.get("department") or block.keys.get("total")
-    line = anchor.line if anchor else (block.titles[0][0] if block.titles else analysis.sheet.rows[analysis.header.first].line)  # type: ignore[union-attr]
+    line = anchor.line if anchor else (block.titles[0][0] if block.titles else analysis.sheet.rows[header.first].line)
     department = doc.department or source.name.rsplit(".", 1)[0]
     texts: list[KeyValue] = [anchor] if anchor else []
-    project = form_project(parsed, builder, analysis, unit, f"{department}{PROJECT_SUFFIX}", line, texts)
+    project = form_project(parsed, builder, analysis, unit, f"{department}{PROJECT_SUFFIX}", line, texts, first)
     if not project.text:
-        project.text = block.titles[0][1] if block.titles else ""
+        project.text = block.titles[0][1] if block.titles else analysis.sheet.rows[header.first].text
     parsed.projects.append(project)
     account_header(parsed, analysis, {line})
     reader = run_grid(parsed, builder, analysis, unit, project)
-    return finish(parsed, reader)
+    return finish(parsed, reader, analysis.block)

@@ -27,4 +27,4 @@ def parse(source: Source, analysis: Analysis, builder: RecordBuilder, kind: str 
     parsed, unit = new_document(source, analysis, NAME, kind)  # type: ignore[arg-type]
     account_header(parsed, analysis)
     reader = run_grid(parsed, builder, analysis, unit)
-    return finish(parsed, reader)
+    return finish(parsed, reader, analysis.block)
