@@ -19,7 +19,7 @@ from ingest.indicators import category_score
 from ingest.normalize import clean
 from ingest.table import Row
 from ingest.taxonomy import LEVEL1, LEVEL2, UNIT_SUFFIXES
-from ingest.units import DIRECTIONS, NATURES, is_money, is_number, is_unit_text, number_text, operator_of
+from ingest.units import AMOUNT_PLACEHOLDERS, DIRECTIONS, NATURES, is_money, is_number, is_unit_text, number_text, operator_of
 
 NEG = -1e9
 SKIP_MIDDLE = 0.05  # a column skipped between two filled ones (an empty cell)
@@ -72,12 +72,17 @@ def looks_like_org(text: str) -> bool:
     return bool(_CODE_PREFIX.match(norm)) or norm.endswith(UNIT_SUFFIXES)
 
 
-@lru_cache(maxsize=65536)
 def cell_score(role: str | None, text: str) -> float:
     """How well a cell's text fits a column of this role (NEG: it cannot be there).
 
-    Judged on the text's ends when it is long: what a cell holds shows in its first and last words."""
-    norm = clean(text if len(text) <= 2 * SAMPLE else text[:SAMPLE] + text[-SAMPLE:])
+    Judged on the text's ends when it is long: what a cell holds shows in its first and last words
+    (and a long text is not kept in the cache)."""
+    return _cell_score(role, text if len(text) <= 2 * SAMPLE else text[:SAMPLE] + text[-SAMPLE:])
+
+
+@lru_cache(maxsize=65536)
+def _cell_score(role: str | None, text: str) -> float:
+    norm = clean(text)
     if not norm:
         return 0.0
     l1, l2 = category_fit(norm)
@@ -104,9 +109,10 @@ def cell_score(role: str | None, text: str) -> float:
             value = float(number_text(norm))
             return 0.9 if 0 <= value <= 100 else 0.2
         return 0.6 if re.fullmatch(r"\d+(\.\d+)?(分|%)", norm) else NEG
+    placeholder = norm in AMOUNT_PLACEHOLDERS
     if role in AMOUNT_ROLES:
-        if is_money(norm):
-            return 1.0
+        if is_money(norm) or placeholder:
+            return 1.0 if not placeholder else 0.6
         if re.search(r"\d", norm) and not operator:
             return 0.3
         # An unreadable amount (`待定`, `见附件`) still sits in its column: the reader warns about it.
@@ -127,7 +133,7 @@ def cell_score(role: str | None, text: str) -> float:
             return NEG
         return (0.6 if len(norm) >= 8 else 0.3) + penalty
     if role == "project":
-        if number or operator or is_money(norm):
+        if number or operator or placeholder or is_money(norm):
             return NEG
         return (0.35 if looks_like_org(norm) else 0.5) + penalty
     if role == "unit_name":

@@ -10,7 +10,7 @@ The name field and the quote keep what the table says.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import re
 
 from ingest.normalize import for_matching
 from ingest.records import Indicator, ParsedFile, Project, Record
@@ -19,6 +19,9 @@ WINDOW = 6
 INNER = (2, 3)  # positions in the window that may differ: two agreeing characters on each side
 MAX_TEXT = 2000  # longer texts are not indexed (a 1 MB cell would cost seconds), longer names not read
 MAX_NAME = 200
+
+
+_HAN5 = re.compile(r"[\u4e00-\u9fff]{5}")
 
 
 def _han(ch: str) -> bool:
@@ -38,36 +41,46 @@ def _name(record: Record) -> str:
 def add_readings(parsed: ParsedFile) -> None:
     """Set `reading` (and the flag) on records whose name has a misread the document corrects elsewhere."""
     records: list[Record] = [*parsed.projects, *parsed.indicators]
-    if not records:
-        return
-    grams: dict[str, int] = defaultdict(int)  # every 6-gram of the document's text, counted
-    keys: dict[str, set[str]] = defaultdict(set)  # 6-gram with one inner position blanked -> grams
-    seen_texts: set[str] = set()
-    for record in records:
-        for text in _texts(record):
-            norm = for_matching(text[:MAX_TEXT])
-            if not norm or norm in seen_texts:
-                continue
-            seen_texts.add(norm)
-            for i in range(len(norm) - WINDOW + 1):
-                gram = norm[i : i + WINDOW]
-                grams[gram] += 1
-                for q in INNER:
-                    keys[gram[:q] + "\0" + gram[q + 1 :]].add(gram)
-    for record in records:
+    names: dict[int, str] = {}
+    windows: dict[str, int] = {}  # six-character stretches of names -> how often the document prints them
+    wanted: dict[str, set[str]] = {}  # a stretch with one inner character blanked -> stretches printed like it
+    for n, record in enumerate(records):
         name = for_matching(_name(record))
         if not WINDOW <= len(name) <= MAX_NAME or record.reading:
             continue
-        own = name.count  # a gram the name itself repeats is not evidence of anything
+        names[n] = name
         for i in range(len(name) - WINDOW + 1):
             gram = name[i : i + WINDOW]
-            if grams.get(gram, 0) > own(gram):
-                continue  # the document prints this stretch elsewhere too: not a misread
+            windows[gram] = 0
             for q in INNER:
                 # Two Chinese characters agree on each side: a word misread inside, not a suffix that varies.
-                if not all(_han(ch) for ch in gram[q - 2 : q + 3]):
-                    continue
-                others = {g for g in keys.get(gram[:q] + "\0" + gram[q + 1 :], ()) if g != gram and _han(g[q])}
+                if _HAN5.fullmatch(gram, q - 2, q + 3):
+                    wanted[gram[:q] + "\0" + gram[q + 1 :]] = set()
+    if not names:
+        return
+    seen: set[str] = set()
+    for record in records:
+        for text in _texts(record):
+            norm = for_matching(text[:MAX_TEXT])
+            if len(norm) < WINDOW or norm in seen:
+                continue
+            seen.add(norm)
+            for i in range(len(norm) - WINDOW + 1):
+                gram = norm[i : i + WINDOW]
+                if gram in windows:
+                    windows[gram] += 1
+                for q in INNER:
+                    key = gram[:q] + "\0" + gram[q + 1 :]
+                    if key in wanted:
+                        wanted[key].add(gram)
+    for n, name in names.items():
+        record = records[n]
+        for i in range(len(name) - WINDOW + 1):
+            gram = name[i : i + WINDOW]
+            if windows.get(gram, 0) > name.count(gram):
+                continue  # the document prints this stretch elsewhere too: not a misread
+            for q in INNER:
+                others = {g for g in wanted.get(gram[:q] + "\0" + gram[q + 1 :], ()) if g != gram and _han(g[q])}
                 if len(others) == 1:
                     right = next(iter(others))
                     record.reading = name[: i + q] + right[q] + name[i + q + 1 :]

@@ -165,6 +165,17 @@ class _Builder:
         ind.value = clean_value(text)
         return [text], ind
 
+    def achieved(self, ind: TruthIndicator, cells: list[str], shortfall: str, reason: str) -> tuple[list[str], list[str]]:
+        """A 自评表 row's cells: the year's target, what was achieved, 分值, 得分, 偏差原因 (and the truth of them)."""
+        ind.period_value = ""  # a 自评表 states the year's target only
+        actual = ind.annual_value if self.rng.random() < 0.8 else shortfall
+        weight = self.rng.choice((5, 10, 15, 20))
+        score = weight if actual == ind.annual_value else weight / 2
+        ind.actual_value = actual  # type: ignore[attr-defined]
+        ind.weight = float(weight)  # type: ignore[attr-defined]
+        ind.score = float(score)  # type: ignore[attr-defined]
+        return [cells[0], actual], [str(weight), f"{score:g}", "" if actual == ind.annual_value else reason]
+
     def name(self, ind: Any, fmt: str) -> str:
         """The name as printed; a template placeholder in brackets (`数量( ≥**个 )`), spaces and all, at times."""
         if isinstance(ind, str):
@@ -241,15 +252,7 @@ def make_rows(index: int, p: NoiseProfile, rng: random.Random, fmt: str, kind: s
         for n, ind in enumerate(indicators):
             cells, ind = b.value_cells(ind, split)
             if selfeval:
-                ind.period_value = ""  # a 自评表 states the year's target only
-                actual = ind.annual_value if rng.random() < 0.8 else "未完成"
-                weight = rng.choice((5, 10, 15, 20))
-                score = weight if actual == ind.annual_value else weight / 2
-                cells = [cells[0], actual]
-                ind.actual_value = actual
-                ind.weight = float(weight)
-                ind.score = float(score)
-                tail_cells = [str(weight), f"{score:g}", "" if actual == ind.annual_value else "受疫情影响"]
+                cells, tail_cells = b.achieved(ind, cells, "未完成", "受疫情影响")
             else:
                 tail_cells = [str(rng.choice((5, 10, 20))), "正向指标"]
             l1, l2 = ind.level1, ind.level2
@@ -371,15 +374,7 @@ def make_form(index: int, p: NoiseProfile, rng: random.Random, fmt: str, kind: s
         ind = item
         cells, ind = b.value_cells(ind, split)
         if selfeval:
-            ind.period_value = ""  # a 自评表 states the year's target only
-            actual = ind.annual_value if rng.random() < 0.8 else "部分完成"
-            weight = rng.choice((5, 10, 15, 20))
-            score = weight if actual == ind.annual_value else weight / 2
-            cells = [cells[0], actual]
-            ind.actual_value = actual
-            ind.weight = float(weight)
-            ind.score = float(score)
-            tail_cells = [str(weight), f"{score:g}", "" if actual == ind.annual_value else "进度滞后"]
+            cells, tail_cells = b.achieved(ind, cells, "部分完成", "进度滞后")
         else:
             tail_cells = [str(rng.choice((5, 10)))] if split else [""]
         l1, l2 = ind.level1, ind.level2

@@ -35,6 +35,8 @@ OPERATORS: dict[str, str] = {
     "不大于": "≤", "=": "=", "＝": "=", "等于": "=", ">": ">", "大于": ">", "高于": ">", "<": "<", "小于": "<", "低于": "<",
 }
 DIRECTIONS = ("正向指标", "反向指标", "正向", "反向", "中性指标", "中性")
+# Words printed where an amount is not known yet: an amount cell, never a name.
+AMOUNT_PLACEHOLDERS = ("待定", "见附件", "另行下达", "据实结算", "暂无", "待下达", "以实际为准", "详见附件")
 NATURES = ("定量指标", "定性指标", "定量", "定性")
 _OPERATOR_RE = re.compile("^(" + "|".join(sorted(map(re.escape, OPERATORS), key=len, reverse=True)) + ")")
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
