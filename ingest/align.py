@@ -38,6 +38,7 @@ _CODE_PREFIX = re.compile(r"^[\[(]?\d{2,}[\])]?[-_.]?\s*\S")
 # A value: starts with a comparison or a digit, or compares with a number (`走访企业数≥6家`), or is a percentage.
 # A name may carry a placeholder (`开发数量(≥**个)`): no digit follows its sign.
 _VALUEISH = re.compile(r"^[≥≤=<>≧≦]|[≥≤=<>≧≦]\s*\d|^\d|\d\s*%|%$|\d\s*[\u4e00-\u9fff]{1,3}$")
+_DANGLING = re.compile(r"[≥≤=<>≧≦]$")
 _OPEN = "(（[【"
 _CLOSE = ")）]】"
 
@@ -92,6 +93,8 @@ def _cell_score(role: str | None, text: str) -> float:
     direction = norm in DIRECTIONS or norm in NATURES
     valueish = bool(_VALUEISH.search(norm))
     penalty = 0.0 if balanced(norm) else -0.4
+    if _DANGLING.search(norm) and not operator:
+        penalty -= 0.5  # a name does not end in a comparison sign: the sign begins the value (`>= 2公里`)
     if role is None:
         return NEG
     if role == "level1":
@@ -117,6 +120,11 @@ def _cell_score(role: str | None, text: str) -> float:
             return 0.3
         # An unreadable amount (`待定`, `见附件`) still sits in its column: the reader warns about it.
         return 0.05 if len(norm) <= 12 and not category else NEG
+    if category and not norm.endswith(("指标", "指际", "指杯", "标")):
+        # A satisfaction indicator is often named like its category (`服务对象满意度`, `群众满意度`).
+        if role == "indicator":
+            return 0.4 + penalty
+        category = False
     if category:
         return 0.02 if role in ("indicator", "note", "standard", "deviation") else NEG
     if role in ("value", "period_value", "annual_value", "actual_value"):

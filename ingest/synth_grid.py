@@ -126,7 +126,7 @@ class _Builder:
         self.p = p
         self.year = year
 
-    def value_cells(self, ind: TruthIndicator, split: bool) -> tuple[list[str], TruthIndicator]:
+    def value_cells(self, ind: TruthIndicator, split: bool, fmt: str = "") -> tuple[list[str], TruthIndicator]:
         """The value columns of an indicator (split: 指标性质 | 指标值 | 度量单位) and its truth filled in."""
         rng, p = self.rng, self.p
         printed = ind.period_value
@@ -158,6 +158,9 @@ class _Builder:
         text = printed
         if parts.operator and rng.random() < 0.3:
             text = _op(rng, parts.operator, p) + text[1:]
+        if fmt == "space" and parts.operator and rng.random() < 0.2:
+            op = next(o for o in (">=", "<=", "≧", "≦", "≥", "≤", "=", ">", "<") if text.startswith(o))
+            text = f"{op} {text[len(op):]}"  # `>= 2公里`: the sign printed apart
         if rng.random() < p.full_width:
             text = text.translate(_FULL)
             ind.noise.append("full_width")
@@ -250,7 +253,7 @@ def make_rows(index: int, p: NoiseProfile, rng: random.Random, fmt: str, kind: s
         indicators = _indicators(rng, year, selfeval)
         prev_l1 = prev_l2 = ""
         for n, ind in enumerate(indicators):
-            cells, ind = b.value_cells(ind, split)
+            cells, ind = b.value_cells(ind, split, fmt)
             if selfeval:
                 cells, tail_cells = b.achieved(ind, cells, "未完成", "受疫情影响")
             else:
@@ -372,7 +375,7 @@ def make_form(index: int, p: NoiseProfile, rng: random.Random, fmt: str, kind: s
             prev_l1, prev_l2 = l1, level2.name
             continue
         ind = item
-        cells, ind = b.value_cells(ind, split)
+        cells, ind = b.value_cells(ind, split, fmt)
         if selfeval:
             cells, tail_cells = b.achieved(ind, cells, "部分完成", "进度滞后")
         else:
