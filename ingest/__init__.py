@@ -82,11 +82,15 @@ def source_lines(path: str | Path) -> dict[str, dict[int, str]]:
     path = Path(path)
     with limited(path.name):
         source = load_source(path)
-    if source.text is not None and source.format in ("text", "pdf"):
+    if source.text is not None:
         from ingest.layouts import packed
 
-        if packed.detect_text(source.text) or source.format == "text":
+        if packed.detect_text(source.text):
             return {"": dict(enumerate(source.text.splitlines(), 1))}
+        if source.format == "text":  # a row spread over lines (one cell per line) is cited at its first cell
+            lines = dict(enumerate(source.text.splitlines(), 1))
+            lines.update({r.line: r.text for r in source.sheets[0].rows if r.text})
+            return {"": lines}
     return {s.name: {r.line: r.text for r in s.rows} for s in source.sheets}
 
 

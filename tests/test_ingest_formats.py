@@ -164,3 +164,17 @@ def test_fixture_script_rebuilds_spreadsheets_that_parse_the_same(tmp_path: Path
         assert indicators(parsed) == indicators(seed), name
     for name in ("seed.csv", "seed_gbk.txt", "seed_traditional.txt", "seed_big5.txt", "seed_gb18030.txt"):
         assert (tmp_path / name).read_bytes() == (FIXTURES / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("name", ["seed.csv", "seed.xlsx", "seed.html", "seed.docx", "seed.pdf", "seed_big5.txt",
+                                  "real_tables/hn_xiangtan_wupaoche_2023.txt", "real_tables/sc_jingyan_matazhen_2023.txt"])
+def test_source_lines_show_the_row_a_citation_points_at(name: str) -> None:
+    from ingest import source_lines
+
+    path = FIXTURES / name
+    parsed = parse_file(path)
+    sheets = source_lines(path)
+    for record in parsed.records:
+        row = sheets[record.sheet][record.line]
+        quote = record.text.splitlines()[0] if "\n" in record.text else record.text
+        assert quote[:20] in row or row[:20] in quote, (record.line, row[:60], record.text[:60])
