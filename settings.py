@@ -10,6 +10,12 @@ JIXIAO_LLM_BASE_URL / JIXIAO_LLM_MODEL / JIXIAO_LLM_API_KEY   optional OpenAI-co
                       endpoint used only to rephrase grounded answers
 JIXIAO_LOCK_TIMEOUT   seconds a writer waits for another writer of the same data directory (30)
 JIXIAO_UPLOAD_MAX_MB / JIXIAO_UPLOAD_MAX_FILES   upload limits of the document library (20 MB, 20 files)
+Limits on one input file (ingest refuses it with a message naming the setting):
+JIXIAO_MAX_FILE_MB      file size (50)
+JIXIAO_MAX_CELLS        cells per sheet / table, and merged-range area, as declared (2000000)
+JIXIAO_MAX_ROWS         rows per file (200000)
+JIXIAO_MAX_FIELD_CHARS  characters of one field that are embedded; longer text is kept for quotes (2000)
+JIXIAO_PARSE_SECONDS    time to parse one file (120)
 """
 
 from __future__ import annotations
@@ -54,6 +60,11 @@ class Settings:
     upload_max_mb: float = field(default_factory=lambda: _number("JIXIAO_UPLOAD_MAX_MB", 20))
     upload_max_files: int = field(default_factory=lambda: int(_number("JIXIAO_UPLOAD_MAX_FILES", 20)))
     data_dir: Path = ROOT / "data"
+    max_file_mb: float = field(default_factory=lambda: _number("JIXIAO_MAX_FILE_MB", 50.0))
+    max_cells: int = field(default_factory=lambda: int(_number("JIXIAO_MAX_CELLS", 2_000_000)))
+    max_rows: int = field(default_factory=lambda: int(_number("JIXIAO_MAX_ROWS", 200_000)))
+    max_field_chars: int = field(default_factory=lambda: int(_number("JIXIAO_MAX_FIELD_CHARS", 2000)))
+    parse_seconds: float = field(default_factory=lambda: _number("JIXIAO_PARSE_SECONDS", 120.0))
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]", self.collection):

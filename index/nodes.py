@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from ingest.limits import field_limit
 from ingest.normalize import for_matching
 from ingest.records import Indicator, Project, Record, from_dict, to_dict
 
@@ -14,23 +15,34 @@ if TYPE_CHECKING:
 # Flat fields people filter by; everything else travels in `record` (the full JSON).
 FILTER_FIELDS = ("kind", "department", "year", "project", "level1", "level2", "level1_code", "level2_code",
                  "indicator", "source", "line")
+# Flat copies of newer record fields, for Chroma-side filters (lists are stored as JSON strings).
+EXTRA_FIELDS = ("reading", "flags", "operator", "number", "unit", "weight", "actual_value", "score")
+
+
+def _cut(text: str, limit: int) -> str:
+    """A field as far as it is embedded: long text (a 1 MB cell) is kept whole in the record, cut here."""
+    return text if len(text) <= limit else text[:limit]
 
 
 def retrieval_text(record: Record) -> str:
     """What gets embedded and tokenised: the row's words without field labels.
 
-    Labels and a yearly value that repeats the period value only dilute the embedding.
-    Known OCR misreadings are added in corrected form so either spelling finds the row.
+    Labels and a yearly value that repeats the period value only dilute the embedding. A name's
+    repaired reading (`reading`) is added, so either spelling finds the row. Each field is cut at
+    JIXIAO_MAX_FIELD_CHARS characters (the record keeps the whole text, flagged `long_text`).
     """
     if isinstance(record, Indicator):
         values = [record.period_value]
         if record.annual_value and record.annual_value != record.period_value:
             values.append(record.annual_value)
-        parts = [record.project, record.level1, record.level2, record.indicator, *values]
+        if record.actual_value and record.actual_value not in values:
+            values.append(record.actual_value)
+        parts = [record.project, record.level1, record.level2, record.indicator, record.reading, *values]
     else:
         amount = f"{record.total:.2f}万元" if record.total is not None else ""
-        parts = [record.project, "预算", amount, record.goal]
-    text = " ".join(p for p in parts if p)
+        parts = [record.project, record.reading, "预算", amount, record.goal]
+    limit = field_limit()
+    text = " ".join(_cut(p, limit) for p in parts if p)
     fixed = for_matching(text)
     return text if fixed == text.replace(" ", "") else f"{text} {fixed}"
 
@@ -40,6 +52,11 @@ def node_metadata(record: Record) -> dict[str, Any]:
     data = to_dict(record)
     metadata: dict[str, Any] = {k: data[k] for k in FILTER_FIELDS if k in data and data[k] is not None}
     metadata["repaired"] = record.repaired
+    for key in EXTRA_FIELDS:
+        value = data.get(key)
+        if value in (None, "", []):
+            continue
+        metadata[key] = json.dumps(value, ensure_ascii=False) if isinstance(value, list) else value
     if isinstance(record, Project):
         metadata["level1"] = metadata["level2"] = metadata["indicator"] = ""
         if record.total is not None:

@@ -1,7 +1,9 @@
 """ingest: files → records (Document, Project, Indicator) with provenance and repair flags.
 
-Formats: the OCR text layout (UTF-8, GB18030/GBK, Big5, UTF-16; Simplified or Traditional),
-CSV and XLSX (row per indicator, or the text layout's columns), PDF with a text layer.
+Formats (by suffix): text (UTF-8, GB18030/GBK, Big5, UTF-16; Simplified or Traditional; tab-,
+pipe- or space-separated, or one cell per line), CSV, XLSX, DOCX, HTML, PDF with a text layer.
+Layouts (by content, ingest/layouts): the OCR packed table, row per indicator (one or many
+projects), the single-project 申报表 form, the department-level 整体支出 table, the 自评表.
 """
 
 from __future__ import annotations
@@ -10,42 +12,47 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from errors import IngestError
-from ingest.reader import detect, read_bytes
+from ingest.limits import Limits, limited
+from ingest.readings import add_readings
 from ingest.reconcile import reconcile
-from ingest.records import ParsedFile
+from ingest.records import ParsedFile, Project
+from ingest.sources import SUPPORTED_SUFFIXES, load
 from ingest.text_table import parse_text
 
-TEXT_SUFFIXES = {".txt", ".tsv", ".text", ""}
-CSV_SUFFIXES = {".csv"}
-XLSX_SUFFIXES = {".xlsx", ".xlsm"}
-PDF_SUFFIXES = {".pdf"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | CSV_SUFFIXES | XLSX_SUFFIXES | PDF_SUFFIXES
 
+def parse_file(path: str | Path, limits: Limits | None = None) -> ParsedFile:
+    """Parse one table file into records. Raises IngestError naming the file (and line) and what was expected.
 
-def parse_file(path: str | Path) -> ParsedFile:
-    """Parse one table file into records. Raises IngestError naming the file and line."""
+    The file is read within its limits (size, rows, cells, time: settings.py, or `limits`)."""
+    from ingest.layouts import parse_source
+
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in TEXT_SUFFIXES:
-        text, encoding = detect(read_bytes(path), path.name)
-        parsed = parse_text(text, path.name, str(path), encoding=encoding)
-    elif suffix in CSV_SUFFIXES:
-        from ingest.tabular import parse_csv
+    with limited(path.name, limits) as budget:
+        if path.suffix.lower() in SUPPORTED_SUFFIXES and path.exists():
+            budget.check_file(path)
+        source = load(path)
+        if source.format == "pdf":
+            from ingest.pdf import page_error
 
-        parsed = parse_csv(path)
-    elif suffix in XLSX_SUFFIXES:
-        from ingest.tabular import parse_xlsx
-
-        parsed = parse_xlsx(path)
-    elif suffix in PDF_SUFFIXES:
-        from ingest.pdf import parse_pdf
-
-        parsed = parse_pdf(path)
-    else:
-        supported = "、".join(sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES if s))
-        raise IngestError(path.name, f"不支持的文件类型“{suffix}”,支持: {supported}")
-    parsed.warnings.extend(reconcile(parsed))
+            try:
+                parsed = parse_source(source)
+            except IngestError as exc:
+                raise page_error(exc, source.pages) from exc
+        else:
+            parsed = parse_source(source)
+        parsed.warnings.extend(reconcile(parsed))
+        add_readings(parsed)
+        flag_long_text(parsed, budget.limits.max_field_chars)
     return parsed
+
+
+def flag_long_text(parsed: ParsedFile, limit: int) -> None:
+    """Flag records with a field longer than what is embedded (index.nodes cuts it; quotes keep it whole)."""
+    for record in parsed.records:
+        texts = [record.project]
+        texts += [record.goal] if isinstance(record, Project) else [record.indicator, record.period_value, record.annual_value]
+        if any(len(t) > limit for t in texts) and "long_text" not in record.flags:
+            record.flags.append("long_text")
 
 
 def parse_files(
@@ -66,4 +73,25 @@ def parse_files(
     return parsed, errors
 
 
-__all__ = ["IngestError", "ParsedFile", "parse_file", "parse_files", "parse_text"]
+def source_lines(path: str | Path) -> dict[str, dict[int, str]]:
+    """sheet ("" unless XLSX) → line as records cite it → that row's text (cells joined by tabs).
+
+    The same reading `parse_file` does, so a citation's line finds its row in any format."""
+    from ingest.sources import load as load_source
+
+    path = Path(path)
+    with limited(path.name):
+        source = load_source(path)
+    if source.text is not None:
+        from ingest.layouts import packed
+
+        if packed.detect_text(source.text):
+            return {"": dict(enumerate(source.text.splitlines(), 1))}
+        if source.format == "text":  # a row spread over lines (one cell per line) is cited at its first cell
+            lines = dict(enumerate(source.text.splitlines(), 1))
+            lines.update({r.line: r.text for r in source.sheets[0].rows if r.text})
+            return {"": lines}
+    return {s.name: {r.line: r.text for r in s.rows} for s in source.sheets}
+
+
+__all__ = ["SUPPORTED_SUFFIXES", "IngestError", "ParsedFile", "parse_file", "parse_files", "parse_text", "source_lines"]

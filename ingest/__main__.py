@@ -1,8 +1,8 @@
 """Command line of the ingest package.
 
-    python -m ingest FILE... [--json]          parse tables, print a summary per file
-    python -m ingest synth --departments N --noise LEVEL --seed S --out DIR
-    python -m ingest bench [--json] [--departments N] [--noise LEVEL] [--seed S]
+    python -m ingest FILE... [--json [--records]]   parse tables, print a summary per file (and every record)
+    python -m ingest synth --departments N --noise LEVEL --seed S --out DIR [--layouts all|packed,rows,…]
+    python -m ingest bench [--json] [--departments N] [--noise LEVEL] [--seed S] [--layouts all|…]
 
 Exit code 1 when any file failed (the others are still parsed and reported), 2 on bad usage.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,22 @@ from rich.table import Table
 
 from errors import IngestError
 from ingest import parse_files
-from ingest.records import ParsedFile
+from ingest.records import ParsedFile, to_dict
 
 COMMANDS = ("synth", "bench")
 MAX_WARNINGS_SHOWN = 20
 
 
-def file_summary(path: Path, result: ParsedFile | IngestError) -> dict[str, Any]:
+def file_records(result: ParsedFile) -> dict[str, Any]:
+    """The records of one file as JSON-ready dicts (the `--records` contract: the fields of ingest/records.py)."""
+    return {
+        "document": asdict(result.document),
+        "projects": [to_dict(p) for p in result.projects],
+        "indicators": [to_dict(i) for i in result.indicators],
+    }
+
+
+def file_summary(path: Path, result: ParsedFile | IngestError, records: bool = False) -> dict[str, Any]:
     """One file's summary for the report; failed files carry `error` and zero counts."""
     if isinstance(result, IngestError):
         return {"source": result.source, "path": str(path), "error": str(result), "line": result.line,
@@ -53,11 +63,17 @@ def file_summary(path: Path, result: ParsedFile | IngestError) -> dict[str, Any]
         "rows_in": accounting["rows_in"],
         "records_out": accounting["records_out"],
         "row_accounting": accounting,
+        "kind": doc.kind,
+        "layout": doc.layout,
+        "unit_stated": doc.unit_stated,
+        "source_unit": doc.source_unit,
+        "warning_details": [{"line": w.line, "kind": w.kind, "rows": list(w.rows), "message": w.message} for w in result.warnings],
         "error": None,
+        **({"records": file_records(result)} if records else {}),
     }
 
 
-def summarize(paths: list[str], console: Console | None = None) -> tuple[list[dict[str, Any]], int]:
+def summarize(paths: list[str], console: Console | None = None, records: bool = False) -> tuple[list[dict[str, Any]], int]:
     """One summary dict per file, in input order, and the number of files that failed."""
     err = console or Console(stderr=True)
     summaries: list[dict[str, Any]] = []
@@ -69,7 +85,7 @@ def summarize(paths: list[str], console: Console | None = None) -> tuple[list[di
         task = progress.add_task("", total=len(paths))
 
         def done(path: Path, result: ParsedFile | IngestError) -> None:
-            summaries.append(file_summary(path, result))
+            summaries.append(file_summary(path, result, records))
             progress.update(task, advance=1, description=escape(path.name))
 
         _, errors = parse_files(paths, on_file=done)
@@ -108,11 +124,12 @@ def print_summary(files: list[dict[str, Any]], console: Console) -> None:
 
 
 def main_files(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest", description="解析项目支出绩效目标表(txt/csv/xlsx/pdf)")
+    parser = argparse.ArgumentParser(prog="python -m ingest", description="解析绩效目标表(txt/csv/xlsx/docx/html/pdf)")
     parser.add_argument("files", nargs="+", help="表格文件;子命令: synth(生成带噪声的样例表)、bench(解析基准)")
     parser.add_argument("--json", action="store_true", help="输出一个 JSON 对象 {\"files\": [...]}")
+    parser.add_argument("--records", action="store_true", help="与 --json 一起: 每个文件附上全部记录(文档、项目、指标)")
     args = parser.parse_args(argv)
-    files, failures = summarize(args.files)
+    files, failures = summarize(args.files, records=args.records)
     if args.json:
         print(json.dumps({"files": files}, ensure_ascii=False, indent=2))
     else:
@@ -128,9 +145,12 @@ def main_synth(argv: list[str]) -> int:
     parser.add_argument("--noise", choices=tuple(synth.NOISE_LEVELS), default=synth.DEFAULT_NOISE, help="噪声级别,默认 moderate")
     parser.add_argument("--seed", type=int, default=0, help="随机种子,默认 0")
     parser.add_argument("--out", type=Path, required=True, help="输出目录")
+    parser.add_argument("--layouts", default="packed",
+                        help=f"版式,逗号分隔或 all(可选: {','.join(synth.LAYOUTS)}),默认 packed")
     args = parser.parse_args(argv)
-    paths = synth.generate(args.departments, args.noise, args.seed, args.out)
-    print(f"已生成 {len(paths)} 张表和 {synth.TRUTH_FILE}(噪声 {args.noise},种子 {args.seed})于 {args.out}")
+    layouts = _layouts(parser, args.layouts)
+    paths = synth.generate(args.departments, args.noise, args.seed, args.out, layouts=layouts)
+    print(f"已生成 {len(paths)} 张表和 {synth.TRUTH_FILE}(版式 {','.join(layouts)},噪声 {args.noise},种子 {args.seed})于 {args.out}")
     return 0
 
 
@@ -141,9 +161,10 @@ def main_bench(argv: list[str]) -> int:
     parser.add_argument("--departments", type=int, default=bench.DEFAULT_DEPARTMENTS, help=f"部门数量,默认 {bench.DEFAULT_DEPARTMENTS}")
     parser.add_argument("--noise", choices=tuple(synth.NOISE_LEVELS), default=synth.DEFAULT_NOISE, help="噪声级别,默认 moderate")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--layouts", default="all", help=f"版式,逗号分隔或 all(可选: {','.join(synth.LAYOUTS)}),默认 all")
     parser.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
     args = parser.parse_args(argv)
-    result = bench.run(args.departments, args.noise, args.seed)
+    result = bench.run(args.departments, args.noise, args.seed, layouts=_layouts(parser, args.layouts))
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
@@ -159,11 +180,25 @@ def main_bench(argv: list[str]) -> int:
         table.add_row("金额不平误报", str(result["mismatch_false_alarms"]))
         table.add_row("多出的记录", str(result["extra_records"]))
         table.add_row("丢失的指标(无警告)", f"{result['lost_indicators']}({result['silent_losses']})")
+        table.add_row("归错项目的指标", str(result["misattributions"]))
+        for name, layout in result["layouts"].items():
+            table.add_row(f"版式 {name}({layout['files']} 个文件)",
+                          f"{layout['field_accuracy']:.2%},最低字段 {min(layout['fields'].values()):.2%}")
         table.add_row("解析速度", f"{result['rows_per_s']:.0f} 行/秒,{result['indicators_per_s']:.0f} 条指标/秒")
         table.add_row("规模", f"{result['rows']} 行,{result['projects']} 个项目,{result['indicators']} 条指标")
         table.add_row("失败文件", str(result["failed_files"]))
         Console().print(table)
     return 1 if result["failed_files"] else 0
+
+
+def _layouts(parser: argparse.ArgumentParser, text: str) -> tuple[str, ...]:
+    from ingest import synth
+
+    names = synth.LAYOUTS if text.strip() == "all" else tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in synth.LAYOUTS]
+    if unknown or not names:
+        parser.error(f"未知的版式: {'、'.join(unknown) or '(空)'};可选: {', '.join(synth.LAYOUTS)} 或 all")
+    return names
 
 
 def main(argv: list[str] | None = None) -> int:

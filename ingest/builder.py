@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ingest.indicators import ParsedItem
 from ingest.records import Document, Indicator, Project, Repair, stable_id
 
@@ -29,7 +31,9 @@ class RecordBuilder:
         text: str,
         unit_name: str,
         repairs: list[Repair] | None = None,
+        **extra: Any,
     ) -> Project:
+        """A project record; `extra` sets the optional fields (amount_text, flags, …)."""
         doc = self.document
         return Project(
             id=self._id("project", name, *amounts.values(), goal),
@@ -46,9 +50,11 @@ class RecordBuilder:
             goal=goal,
             text=text,
             repairs=list(repairs or []),
+            **extra,
         )
 
-    def indicator(self, *, project: str, line: int, item: ParsedItem) -> Indicator:
+    def indicator(self, *, project: str, line: int, item: ParsedItem, **extra: Any) -> Indicator:
+        """An indicator record; `extra` sets the optional fields (value parts, weight, flags, …)."""
         doc = self.document
         assert item.level1 is not None
         level2 = item.level2
@@ -70,4 +76,5 @@ class RecordBuilder:
             text=item.text,
             item=item.number,
             repairs=item.repairs,
+            **extra,
         )

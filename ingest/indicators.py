@@ -14,9 +14,9 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from ingest.normalize import MASK, clean, clean_value, for_matching, repair_by_reference, simplify_chars
+from ingest.normalize import MASK, category_form, clean, clean_value, repair_by_reference, simplify_chars
 from ingest.records import Repair
-from ingest.taxonomy import BY_CODE, LEVEL1, LEVEL2, Category, children, variants
+from ingest.taxonomy import BY_CODE, KNOWN_VARIANTS, LEVEL1, LEVEL2, Category, children, variants
 
 # An item marker "3、" at the start of the cell or after punctuation/space (or masked markup).
 _ITEM = re.compile(r"(?:^|(?<=[\s。;；,，.．:：、" + MASK + r"]))(\d{1,2})\s*、")
@@ -90,8 +90,13 @@ def _score(words: str, category: Category) -> float:
     if any(exact == v or (v.endswith("指标") and exact.startswith(v)) for v in variants(category)):
         return 100.0
     # Known misreadings and fuzzy matches never count as exact: they are repairs.
-    w = for_matching(words)
+    w = category_form(words)
     return min(99.0, max(fuzz.ratio(w, v) for v in variants(category)))
+
+
+def category_score(words: str, category: Category) -> float:
+    """How well words read as a category (0-100): 100 only for a spelling of it, misreadings and near misses below."""
+    return _score(words, category)
 
 
 def _aligned(prefix: str, name: str) -> float:
@@ -109,7 +114,7 @@ def split_category_prefix(category: Category, words: str) -> tuple[str, str] | N
     for v in variants(category):
         if len(words) - len(v) < 2:
             continue
-        share = _aligned(for_matching(words[: len(v)]), v)
+        share = _aligned(category_form(words[: len(v)]), v)
         # Most agreeing characters wins: `满意度指际…` is 满意度指标 misread, not 满意度.
         if share >= 0.5 and (best is None or (round(share * len(v)), share, len(v)) > best):
             best = (round(share * len(v)), share, len(v))
@@ -244,7 +249,20 @@ def resolve_categories(level1_text: str, level2_text: str) -> tuple[Category | N
         level1, r = _resolve(slots[0], LEVEL1, "level1")
         if level1 is not None:
             return level1, None, r
-    return _categories(slots)
+    level1, level2, repairs = _categories(slots)
+    if level2 is not None and is_known_variant(level1_text, level2) and not [r for r in repairs if r.field == "level2"]:
+        # Not damage: the template puts this category there. The framework's parent is kept, unflagged.
+        repairs = [r for r in repairs if r.field != "level1"]
+    return level1, level2, repairs
+
+
+def is_known_variant(level1_text: str, level2: Category | None) -> bool:
+    """True when a 一级 label printed over this 二级 category is a template variant (2015: 满意度 under 效益指标)."""
+    if level2 is None:
+        return False
+    m = _CODED.match(clean(level1_text))
+    words = m.group(2) if m and m.group(2) else clean(level1_text)
+    return (simplify_chars(words), level2.code) in KNOWN_VARIANTS
 
 
 def _name(header: str, spans: list[tuple[int, int]], repairs: list[Repair]) -> str:

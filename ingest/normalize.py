@@ -173,10 +173,18 @@ def is_traditional(text: str, sample: int = 20000) -> bool:
 
 @lru_cache(maxsize=262_144)
 def for_matching(text: str) -> str:
-    """The form two strings are compared in: clean, simplified, known misreadings fixed.
+    """The form two strings are compared in: clean and simplified.
 
-    Cached: names and values repeat across rows, and the assistant compares them often."""
-    out = clean(simplify_chars(text))
+    Known OCR misreadings are not applied here: they are words that also occur in ordinary text
+    (`被监督`), so they apply to category labels only (`category_form`). Cached: names and values
+    repeat across rows, and the assistant compares them often."""
+    return clean(simplify_chars(text))
+
+
+@lru_cache(maxsize=65_536)
+def category_form(text: str) -> str:
+    """A category label compared: `for_matching` with the known misreadings of category words fixed (`交益` → `效益`)."""
+    out = for_matching(text)
     for wrong, right in OCR_CONFUSIONS:
         out = out.replace(wrong, right)
     return out

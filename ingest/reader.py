@@ -48,7 +48,7 @@ def detect(data: bytes, source: str) -> tuple[str, str]:
     if not data.strip():
         raise IngestError(source, "文件为空,需要一张项目支出绩效目标表")
     if b"\x00" in data[:4096]:
-        raise IngestError(source, "这是二进制文件,不是文本表格(需要 txt/csv/xlsx/pdf)")
+        raise IngestError(source, "这是二进制文件,不是文本表格(需要 txt/csv/xlsx/docx/html/pdf)")
     try:
         return _checked(data.decode("utf-8-sig"), source), "utf-8"
     except UnicodeDecodeError:
@@ -70,7 +70,7 @@ def detect(data: bytes, source: str) -> tuple[str, str]:
 def _checked(text: str, source: str) -> str:
     controls = len(_CONTROL.findall(text, 0, 20000))
     if controls > max(2, len(text[:20000]) // 200):
-        raise IngestError(source, "文件含有大量控制字符,不是文本表格(需要 txt/csv/xlsx/pdf)")
+        raise IngestError(source, "文件含有大量控制字符,不是文本表格(需要 txt/csv/xlsx/docx/html/pdf)")
     return text
 
 

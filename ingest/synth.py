@@ -172,6 +172,7 @@ class TruthIndicator:
     flags: list[str] = field(default_factory=list)  # fields the parser should flag as repaired
     noise: list[str] = field(default_factory=list)  # kinds of damage injected
     lost: bool = False  # damage no parser can undo (merged_item): expect a warning, not a record
+    line: int = 0  # the row it is printed on (the project's row in the packed layout)
 
 
 @dataclass
@@ -193,10 +194,14 @@ class TruthFile:
     file: str
     department: str
     year: int
-    rows: int  # table rows (header lines excluded)
+    rows: int  # rows of the file (lines of a text table), every one accounted for by the parser
     projects: list[TruthProject] = field(default_factory=list)
     totals: list[dict[str, Any]] = field(default_factory=list)  # {"line", "name", "kind", "amounts"}
     mismatches: list[dict[str, Any]] = field(default_factory=list)  # {"kind", "line", "column", "delta"}
+    layout: str = "packed"  # the reader that should parse it (ingest/layouts)
+    fmt: str = "text"  # how it is written: text (tab), pipe, space, cells, csv, html, docx
+    kind: str = "project"
+    unit: str = "万元"
 
 
 def _yuan(cents: int | None) -> float | None:
@@ -404,7 +409,7 @@ def make_table(index: int, profile: NoiseProfile, rng: random.Random) -> tuple[s
     noise = _Noise(profile, rng)
     department, year, units = _department_truth(index, rng)
     file_name = f"{year}_dept{index:05d}.txt"
-    lines: list[str] = [f"部门名称:{department}(部门) 单位: 万元", ""]
+    lines: list[str] = [f"{year}年部门项目支出绩效目标表", f"部门名称:{department}(部门) 单位: 万元", ""]
     if noise.hit(profile.header_garble):
         garbled = noise.split_word(department, tab=True)
         lines.append(f"部门名称:{garbled}(部门)\ti\t1\ti\t{rng.choice(_MARKUP)}\t单位:万元 {rng.choice(_MARKUP)}")
@@ -502,12 +507,15 @@ def make_table(index: int, profile: NoiseProfile, rng: random.Random) -> tuple[s
                 items.append(_phantom(number, ind, noise))
                 ind.noise.append("phantom_item")
             items.append(_item_text(n, ind, noise, number))
+        for ind in indicators:
+            ind.line = at
         row = "\t".join([printed_name, *amount_cells, printed_goal, "".join(items)])
         if noise.hit(profile.markup):
             row += "\t" + rng.choice(_MARKUP)
             project.noise.append("markup")
         lines.append(row)
         truth.projects.append(project)
+    truth.rows = len(lines)  # every line is a row the parser accounts for (title and header lines too)
     return "\n".join(lines) + "\n", truth
 
 
@@ -544,29 +552,52 @@ def _as_json(truth: TruthFile) -> dict[str, Any]:
     return out
 
 
-def generate(departments: int, noise: str = DEFAULT_NOISE, seed: int = 0, out: Path | str = "synth") -> list[Path]:
-    """Write `departments` noisy tables and `truth.json` into `out`; returns the table paths."""
+LAYOUTS = ("packed", "rows", "form", "overall", "selfeval")
+
+
+def generate(
+    departments: int, noise: str = DEFAULT_NOISE, seed: int = 0, out: Path | str = "synth", layouts: tuple[str, ...] = ("packed",)
+) -> list[Path]:
+    """Write `departments` noisy tables and `truth.json` into `out`; returns the table paths.
+
+    Tables take the layouts in turn (`LAYOUTS`; default: the OCR packed layout only); each
+    grid layout cycles through the forms it arrives in (ingest.synth_grid.FORMATS)."""
     if noise not in NOISE_LEVELS:
         raise ValueError(f"未知的噪声级别“{noise}”,可选: {', '.join(NOISE_LEVELS)}")
     if departments < 0:
         raise ValueError(f"departments 必须 ≥ 0: {departments}")
+    unknown = [name for name in layouts if name not in LAYOUTS]
+    if unknown or not layouts:
+        raise ValueError(f"未知的版式“{'、'.join(unknown)}”,可选: {', '.join(LAYOUTS)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     profile = NOISE_LEVELS[noise]
     paths: list[Path] = []
     truths: list[dict[str, Any]] = []
+    turns: dict[str, int] = {}
     for index in range(departments):
-        text, truth = make_table(index, profile, rng)
-        path = out / truth.file
-        path.write_text(text, encoding="utf-8")
+        layout = layouts[index % len(layouts)]
+        if layout == "packed":
+            text, truth = make_table(index, profile, rng)
+            path = out / truth.file
+            path.write_text(text, encoding="utf-8")
+        else:
+            from ingest import synth_grid
+
+            turn = turns.get(layout, 0)
+            turns[layout] = turn + 1
+            # The file name carries no year: the year must come from the table's content.
+            path, truth = synth_grid.make(layout, index, profile, rng, out, f"{layout}{index:05d}", turn)
         paths.append(path)
         truths.append(_as_json(truth))
     (out / TRUTH_FILE).write_text(
-        json.dumps({"noise": noise, "seed": seed, "departments": departments, "files": truths}, ensure_ascii=False),
+        json.dumps({"noise": noise, "seed": seed, "departments": departments, "layouts": list(layouts), "files": truths},
+                   ensure_ascii=False),
         encoding="utf-8",
     )
     return paths
+
 
 
 def load_truth(folder: Path | str) -> dict[str, Any]:

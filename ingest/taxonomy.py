@@ -52,9 +52,19 @@ LEVEL2_BY_NAME: dict[str, Category] = {c.name: c for c in LEVEL2}
 
 # Extra spellings seen in real tables for a category (besides name and short form).
 CATEGORY_ALIASES: dict[str, tuple[str, ...]] = {
-    "31": ("满意度指标", "服务对象满意度", "满意度"),
+    # The 2015 template prints `社会公众或服务对象满意度指标` (under 效益指标: see KNOWN_VARIANTS).
+    "31": ("满意度指标", "服务对象满意度", "满意度", "社会公众或服务对象满意度指标", "社会公众或服务对象满意度",
+           "社会公众满意度指标", "服务对象满意程度"),
     "24": ("可持续影响", "可持续发展指标"),
     "23": ("生态效益", "环境效益"),
+}
+
+
+# Template variants that are not damage: (level-1 words as printed, level-2 code) -> the level-1
+# code the framework puts it under. The 2015 template lists 满意度 as a 二级 of 效益指标.
+KNOWN_VARIANTS: dict[tuple[str, str], str] = {
+    ("效益指标", "31"): "3",
+    ("效益", "31"): "3",
 }
 
 
@@ -96,8 +106,9 @@ FUNDING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("other", "其他资金"),
 )
 
-# Misreadings OCR is known to make in these tables: (as read, meant). Used only for
-# matching and retrieval text, never to rewrite a quote.
+# Misreadings OCR is known to make in category labels: (as read, meant). Applied to category
+# words only (normalize.category_form), never to names, values or goals, where the same
+# characters are ordinary words (`被监督`).
 OCR_CONFUSIONS: tuple[tuple[str, str], ...] = (
     ("股贫", "脱贫"),
     ("交益", "效益"),

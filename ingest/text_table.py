@@ -16,7 +16,10 @@ from dataclasses import dataclass
 
 from errors import IngestError
 from ingest.builder import RecordBuilder
+from ingest.headers import is_title
 from ingest.indicators import ItemError, RawItem, parse_item, split_items
+from ingest.keyvalue import _STANDALONE_YEAR, HeaderBlock, year_of, year_of_name
+from ingest.limits import budget
 from ingest.normalize import (
     MASK,
     clean,
@@ -38,6 +41,7 @@ from ingest.taxonomy import (
     TITLE_WORDS,
     UNIT_SUFFIXES,
 )
+from ingest.units import UNIT_FACTORS, stated_unit
 
 _YEAR = re.compile(r"(?<!\d)(20[0-4]\d)(?!\d)")
 _DEPARTMENT = re.compile(r"部门名称[:]\s*(.+?)(?:\(部门\)|单位[:]|$)")
@@ -50,12 +54,16 @@ _FIRST_TEXT_COLUMN = 1 + len(FUNDING_COLUMNS)
 
 
 def guess_year(text: str, source: str) -> int:
-    """The table's year: from the file name, else the most frequent 20xx in the text."""
-    hit = _YEAR.search(source)
-    if hit:
-        return int(hit.group(1))
-    years = _YEAR.findall(text)
-    return int(max(set(years), key=years.count)) if years else 0
+    """The table's year from its content (title, then the body's most frequent `20xx年`), else the file name."""
+    year, _ = content_year(text.splitlines())
+    return year or year_of_name(source)
+
+
+def content_year(lines: list[str]) -> tuple[int, str]:
+    """(year, where it came from) read from the lines of a table: a title line first, then the body."""
+    block = HeaderBlock(titles=[(n, clean(line)) for n, line in enumerate(lines[:400], 1)
+                                if "\t" not in line.strip() and (is_title(line) or _STANDALONE_YEAR.match(clean(line)))])
+    return year_of(block, "\n".join(lines))
 
 
 def find_department(lines: list[str]) -> tuple[str, str]:
@@ -145,22 +153,34 @@ def parse_text(
     traditional = is_traditional(text)
     work_lines = [simplify_line(mask_markup(line)) if traditional else mask_markup(line) for line in lines]
     department, unit = find_department(work_lines)
+    stated = next((u for u in (stated_unit(w) for w in work_lines[:50] if "单位" in w or "万元" in w) if u), "")
+    year, year_from = content_year(work_lines)
+    department = department or department_hint
     document = Document(
         source=source,
-        department=department or department_hint or source.rsplit(".", 1)[0],
-        year=guess_year(text, source),
-        unit=unit,
+        department=department or source.rsplit(".", 1)[0],
+        year=year or year_of_name(source),
+        unit=DEFAULT_UNIT,
         path=path,
         content_hash=stable_id(text),
         format=fmt,
         encoding=encoding,
         traditional=traditional,
+        layout="packed",
+        source_unit=stated,
+        unit_stated=bool(stated),
+        department_from="部门名称" if department else "文件名",
+        year_from=year_from or ("文件名" if year_of_name(source) else ""),
     )
     parsed = ParsedFile(document=document)
+    factor = UNIT_FACTORS.get(unit, 1.0)
     if not department:
         parsed.warnings.append(ParseWarning(source, 0, "未找到“部门名称:”表头,以文件名作为部门名称", "header"))
+    if not year:
+        what = f"按文件名取{document.year}年" if document.year else "年度记为0"
+        parsed.warnings.append(ParseWarning(source, 0, f"表中未找到年度(标题或正文中的“20xx年”),{what}", "header"))
     _check_columns(work_lines, source)
-    _TableReader(parsed, lines, work_lines).run()
+    _TableReader(parsed, lines, work_lines, factor).run()
     if not parsed.projects:
         raise IngestError(source, f"没有找到任何项目行:需要“{'、'.join(TABLE_COLUMNS)}”{N_COLUMNS}列,以制表符分隔")
     return parsed
@@ -188,8 +208,9 @@ def _check_columns(work_lines: list[str], source: str) -> None:
 class _TableReader:
     """Walks the rows of one text table, filling a ParsedFile."""
 
-    def __init__(self, parsed: ParsedFile, lines: list[str], work_lines: list[str]) -> None:
+    def __init__(self, parsed: ParsedFile, lines: list[str], work_lines: list[str], factor: float = 1.0) -> None:
         self.parsed = parsed
+        self.factor = factor  # 万元 per unit the table states (元: 0.0001)
         self.lines = lines
         self.work_lines = work_lines
         self.source = parsed.document.source
@@ -204,13 +225,17 @@ class _TableReader:
         self.parsed.account(line, "dropped")
 
     def run(self) -> None:
+        b = budget()
         for number, (line, work) in enumerate(zip(self.lines, self.work_lines, strict=True), start=1):
+            b.add_rows()
             if is_blank(work):
+                self.parsed.account(number, "blank")
                 continue
             cells = split_cells(work)
             # A row with an amount in the 总计 column is data; anything else may be a header line.
             looks_like_data = len(cells) > 1 and not is_blank(cells[1].text) and _is_amount(cells[1].text)
             if not looks_like_data and is_header(clean(work), sum(not is_blank(c.text) for c in cells)):
+                self.parsed.account(number, "header")
                 continue
             self.row(number, line, work, cells)
 
@@ -218,7 +243,7 @@ class _TableReader:
         doc = self.parsed.document
         name = clean(cells[0].text)
         try:
-            amounts, repairs = _amounts(cells)
+            amounts, repairs = _amounts(cells, self.factor)
         except ValueError as exc:
             self.drop(number, f"金额列无法识别({exc}),该行未收录: {clean(work)[:40]}")
             return
@@ -293,12 +318,13 @@ class _TableReader:
             self.parsed.indicators.append(self.builder.indicator(project=project, line=number, item=item))
 
 
-def _amounts(cells: list[Cell]) -> tuple[dict[str, float | None], list[Repair]]:
+def _amounts(cells: list[Cell], factor: float = 1.0) -> tuple[dict[str, float | None], list[Repair]]:
     amounts: dict[str, float | None] = {}
     repairs: list[Repair] = []
     padded = [c.text for c in cells[1:_FIRST_TEXT_COLUMN]] + [""] * len(FUNDING_COLUMNS)
     for (key, _label), cell in zip(FUNDING_COLUMNS, padded, strict=False):
-        amounts[key] = parse_amount(cell)
+        amount = parse_amount(cell)
+        amounts[key] = amount if amount is None or factor == 1.0 else round(amount * factor, 6)
         if amounts[key] is not None and has_spaced_number(cell):
             repairs.append(Repair(key, cell.strip(), f"{amounts[key]:.2f}", "去除数字中的OCR空格"))
     return amounts, repairs

@@ -6,6 +6,8 @@
 - seed_traditional.txt (UTF-8) and seed_big5.txt: the seed in Traditional Chinese (opencc s2t);
 - seed.xlsx: row per indicator, two-row header with merged group titles, merged project cells;
 - seed.csv: row per indicator, one header row, blank cells meaning "same as above";
+- seed.html: row per indicator in an HTML table, project cells and runs of 一级指标 as rowspans;
+- seed.docx: the same as a Word table, with vertical merges (python-docx);
 - seed.pdf: the seed's seven columns as a ruled table (fpdf2), with a CJK font found on this
   machine (WenQuanYi Micro Hei, else `fc-list :lang=zh`).
 
@@ -145,6 +147,66 @@ def write_csv(parsed: ParsedFile, path: Path) -> None:
             w.writerow(["" if v is None else (f"{v:.2f}" if isinstance(v, float) else v) for v in row])
 
 
+def _spans(rows: list[list[object]]) -> list[list[tuple[str, int] | None]]:
+    """Cells as (text, rowspan) on the first row of a run, None below it: a project's cells and runs of 一级指标."""
+    out: list[list[tuple[str, int] | None]] = [[("" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v)), 1)
+                                                 for v in row] for row in rows]
+    for col in range(7):
+        r = 0
+        while r < len(rows):
+            end = r
+            same_project = lambda a, b: rows[a][0] == rows[b][0] and rows[a][6] is not None  # noqa: E731
+            while end + 1 < len(rows) and same_project(end + 1, r) and (col < 6 or rows[end + 1][6] == rows[r][6]):
+                end += 1
+            if end > r:
+                text, _ = out[r][col]  # type: ignore[misc]
+                out[r][col] = (text, end - r + 1)
+                for k in range(r + 1, end + 1):
+                    out[k][col] = None
+            r = end + 1
+    return out
+
+
+def write_html(parsed: ParsedFile, path: Path) -> None:
+    import html
+
+    rows = _rows(parsed, codes=False, repeat=True)
+    header = ["项目名称", *AMOUNT_HEADERS, "绩效目标", *INDICATOR_HEADERS]
+    parts = ["<!DOCTYPE html>", "<html><head><meta charset=\"utf-8\"><title>绩效目标表</title></head><body>",
+             f"<h3>{parsed.document.year}年项目支出绩效目标表</h3>",
+             f"<p>部门名称:{html.escape(parsed.document.department)} 单位:万元</p>", "<table border=\"1\">",
+             "<tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr>"]
+    for cells in _spans(rows):
+        tds = "".join(f"<td rowspan=\"{span}\">{html.escape(text)}</td>" if span > 1 else f"<td>{html.escape(text)}</td>"
+                      for cell in cells if cell is not None for text, span in [cell])
+        parts.append(f"<tr>{tds}</tr>")
+    parts += ["</table>", "<p>扫一扫在手机打开当前页</p>", "</body></html>"]
+    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+
+
+def write_docx(parsed: ParsedFile, path: Path) -> None:
+    from docx import Document
+
+    rows = _rows(parsed, codes=True, repeat=True)
+    header = ["项目名称", *AMOUNT_HEADERS, "绩效目标", *INDICATOR_HEADERS]
+    doc = Document()
+    doc.add_paragraph(f"{parsed.document.year}年项目支出绩效目标表")
+    doc.add_paragraph(f"部门名称:{parsed.document.department}    单位:万元")
+    table = doc.add_table(rows=len(rows) + 1, cols=len(header))
+    for c, title in enumerate(header):
+        table.cell(0, c).text = title
+    for r, cells in enumerate(_spans(rows), start=1):
+        for c, cell in enumerate(cells):
+            if cell is None:
+                continue
+            text, span = cell
+            if span > 1:
+                table.cell(r, c).merge(table.cell(r + span - 1, c))
+            table.cell(r, c).text = text
+    doc.core_properties.created = doc.core_properties.modified = __import__("datetime").datetime(2024, 1, 1)
+    doc.save(str(path))
+
+
 def find_cjk_font() -> tuple[Path, int] | None:
     """A TrueType font with Chinese glyphs: (path, index in a collection)."""
     for path in FONT_CANDIDATES:
@@ -204,7 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     made = write_text_variants(seed_text, args.out)
     write_xlsx(parsed, args.out / "seed.xlsx")
     write_csv(parsed, args.out / "seed.csv")
-    made += [args.out / "seed.xlsx", args.out / "seed.csv"]
+    write_html(parsed, args.out / "seed.html")
+    write_docx(parsed, args.out / "seed.docx")
+    made += [args.out / "seed.xlsx", args.out / "seed.csv", args.out / "seed.html", args.out / "seed.docx"]
     if not args.no_pdf:
         write_pdf(seed_text, args.out / "seed.pdf")
         made.append(args.out / "seed.pdf")

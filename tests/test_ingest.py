@@ -50,8 +50,11 @@ def test_seed_indicators_unchanged(seed) -> None:  # type: ignore[no-untyped-def
 def test_seed_reconciles_and_accounts_for_every_row(seed) -> None:  # type: ignore[no-untyped-def]
     assert not [w for w in seed.warnings if w.kind == "mismatch"]
     acc = seed.row_accounting()
-    assert acc == {"rows_in": 9, "record_rows": 7, "total_rows": 2, "dropped_rows": 0, "records_out": 35, "warnings": 4}
-    assert seed.rows == {5: "total", 6: "subtotal", **{n: "project" for n in range(7, 14)}}
+    assert acc == {"rows_in": 13, "record_rows": 7, "total_rows": 2, "header_rows": 3, "blank_rows": 1, "dropped_rows": 0,
+                   "quarantined_rows": 0, "records_out": 35, "warnings": 4}
+    # Every line is accounted for: the title block too.
+    assert seed.rows == {1: "header", 2: "blank", 3: "header", 4: "header", 5: "total", 6: "subtotal",
+                         **{n: "project" for n in range(7, 14)}}
 
 
 def test_seed_garbled_categories_are_repaired_and_flagged(seed) -> None:  # type: ignore[no-untyped-def]
@@ -107,7 +110,7 @@ def test_cli_json_is_one_object_and_exit_code_reports_failures(tmp_path: Path) -
     report = json.loads(run.stdout)
     assert list(report) == ["files"]
     ok, failed = report["files"]
-    assert (ok["projects"], ok["indicators"], ok["repaired"], ok["rows_in"], ok["records_out"]) == (7, 28, 13, 9, 35)
+    assert (ok["projects"], ok["indicators"], ok["repaired"], ok["rows_in"], ok["records_out"]) == (7, 28, 13, 13, 35)
     assert len(ok["warnings"]) == 4 and ok["error"] is None
     assert failed["source"] == "bad.txt" and "二进制" in failed["error"]
     assert _cli(str(SEED), "--json").returncode == 0
@@ -116,4 +119,4 @@ def test_cli_json_is_one_object_and_exit_code_reports_failures(tmp_path: Path) -
 def test_cli_table_summary(tmp_path: Path) -> None:
     run = _cli(str(SEED))
     assert run.returncode == 0
-    assert "解析结果" in run.stdout and "输入 9 行" in run.stdout and "指标 28 条" in run.stdout
+    assert "解析结果" in run.stdout and "输入 13 行" in run.stdout and "指标 28 条" in run.stdout

@@ -103,14 +103,26 @@ def csv_without_header(tmp: Path) -> Path:
 
 
 def unsupported(tmp: Path) -> Path:
+    path = tmp / "table.odt"
+    path.write_bytes(b"PK\x03\x04")
+    return path
+
+
+def broken_docx(tmp: Path) -> Path:
     path = tmp / "table.docx"
     path.write_bytes(b"PK\x03\x04")
     return path
 
 
+def text_without_a_table(tmp: Path) -> Path:
+    path = tmp / "notes.txt"
+    path.write_text("会议纪要\n今天讨论了预算安排。\n下次会议时间待定。\n", encoding="utf-8")
+    return path
+
+
 CASES: list[tuple[Callable[[Path], Path], int | None, tuple[str, ...]]] = [
     (empty, None, ("文件为空", "项目支出绩效目标表")),
-    (binary, None, ("二进制文件", "txt/csv/xlsx/pdf")),
+    (binary, None, ("二进制文件", "txt/csv/xlsx/docx/html/pdf")),
     (wrong_encoding, None, ("无法识别文件编码", "UTF-8、GBK/GB18030 或 Big5")),
     (truncated_row, 13, ("“信创工作经费”行被截断", "应为7列", "绩效指标")),
     (no_indicator_column, 4, ("没有“绩效指标”列", "项目名称、总计、财政拨款、财政专户拨款、其他资金、绩效目标、绩效指标")),
@@ -120,7 +132,9 @@ CASES: list[tuple[Callable[[Path], Path], int | None, tuple[str, ...]]] = [
     (not_a_pdf, None, ("不是有效的 PDF 文件", "带文字层")),
     (pdf_without_text, None, ("没有文字层", "OCR")),
     (csv_without_header, None, ("没有可识别的表头", "项目名称")),
-    (unsupported, None, ("不支持的文件类型“.docx”", "xlsx")),
+    (unsupported, None, ("不支持的文件类型“.odt”", "xlsx", "docx", "html")),
+    (broken_docx, None, ("不是有效的 DOCX 文件",)),
+    (text_without_a_table, None, ("没有可识别的表头", "一级指标", "项目名称", "整体支出", "自评表")),
 ]
 
 

@@ -69,7 +69,9 @@ def test_xlsx_row_per_indicator_with_merged_cells(seed: ParsedFile) -> None:
     # Lines are the sheet's row numbers: two title rows, a two-row header, 合计, subtotal, then data.
     assert parsed.projects[0].line == 7 and parsed.indicators[1].line == 8
     acc = parsed.row_accounting()
-    assert acc["rows_in"] == acc["record_rows"] + acc["total_rows"] == 30
+    # Every sheet row is accounted for: 2 title rows, 2 header rows, 合计 and subtotal, 28 indicator rows.
+    assert acc["rows_in"] == acc["record_rows"] + acc["total_rows"] + acc["header_rows"] == 34
+    assert (acc["record_rows"], acc["total_rows"], acc["header_rows"]) == (28, 2, 4)
 
 
 def test_csv_row_per_indicator_with_blank_cells(seed: ParsedFile) -> None:
@@ -110,8 +112,10 @@ def test_csv_single_value_column_fills_both_values(tmp_path: Path) -> None:
         ("产出指标", "数量指标", "购置数", "2台", "2台"),
         ("产出指标", "时效指标", "支付及时率", "100%", "100%"),
     ]
-    # A row with only a category and nothing else is dropped, with a warning naming it.
-    assert parsed.rows[5] == "dropped" and any(w.line == 5 and w.kind == "row_dropped" for w in parsed.warnings)
+    # A row with only a category (a template listing 效益指标 with nothing under it): no record, one warning naming it.
+    assert parsed.rows[5] == "blank"
+    (empty,) = [w for w in parsed.warnings if w.kind == "empty_category"]
+    assert empty.rows == (5,) and "效益指标" in empty.message
 
 
 def test_csv_in_the_ocr_layout_goes_through_the_text_parser(tmp_path: Path, seed: ParsedFile) -> None:
@@ -160,3 +164,17 @@ def test_fixture_script_rebuilds_spreadsheets_that_parse_the_same(tmp_path: Path
         assert indicators(parsed) == indicators(seed), name
     for name in ("seed.csv", "seed_gbk.txt", "seed_traditional.txt", "seed_big5.txt", "seed_gb18030.txt"):
         assert (tmp_path / name).read_bytes() == (FIXTURES / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("name", ["seed.csv", "seed.xlsx", "seed.html", "seed.docx", "seed.pdf", "seed_big5.txt",
+                                  "real_tables/hn_xiangtan_wupaoche_2023.txt", "real_tables/sc_jingyan_matazhen_2023.txt"])
+def test_source_lines_show_the_row_a_citation_points_at(name: str) -> None:
+    from ingest import source_lines
+
+    path = FIXTURES / name
+    parsed = parse_file(path)
+    sheets = source_lines(path)
+    for record in parsed.records:
+        row = sheets[record.sheet][record.line]
+        quote = record.text.splitlines()[0] if "\n" in record.text else record.text
+        assert quote[:20] in row or row[:20] in quote, (record.line, row[:60], record.text[:60])

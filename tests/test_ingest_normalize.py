@@ -10,6 +10,7 @@ from ingest import parse_file, parse_text
 from ingest.indicators import RawItem, parse_item, resolve_categories, split_category_prefix, split_items
 from ingest.normalize import (
     MASK,
+    category_form,
     clean,
     clean_value,
     drop_invisible,
@@ -162,11 +163,33 @@ def test_duplicated_item_numbers_keep_both_items_and_warn() -> None:
 # --- misread words and symbols -------------------------------------------------------------------
 
 
-def test_known_misreadings_are_fixed_for_matching_only() -> None:
-    assert for_matching("巩固拓展股贫攻坚成果") == "巩固拓展脱贫攻坚成果"
-    assert for_matching("2 交益指标") == "2效益指标"
+def test_known_misreadings_apply_to_category_labels_only() -> None:
+    assert category_form("2 交益指标") == "2效益指标"
+    # Names, values and goals are compared as printed: `被监` is a misread 质量 only in a category label.
+    assert for_matching("加强被监督单位管理") == "加强被监督单位管理"
+    assert for_matching("巩固拓展股贫攻坚成果") == "巩固拓展股贫攻坚成果"
     parsed = item("4、2 交益指标: 21-经济效益: 巩固拓展股贫攻坚成果. 实施周期指标值:通过对口帮扶")
     assert parsed.indicator == "巩固拓展股贫攻坚成果"  # the field keeps what the table says
+    assert parsed.level1.name == "效益指标"
+
+
+def test_ordinary_words_that_look_like_misreadings_survive() -> None:
+    cell = "1、1-产出指标:11-数量指标:被监督单位检查数:实施周期指标值:≥10家"
+    text = HEADER + f"被监督单位检查经费\t3.00\t3.00\t\t\t加强对被监督单位的检查\t{cell}\n"
+    parsed = parse_text(text, "t.txt")
+    (project,) = parsed.projects
+    (ind,) = parsed.indicators
+    assert project.project == "被监督单位检查经费" and project.goal == "加强对被监督单位的检查"
+    assert ind.indicator == "被监督单位检查数" and not ind.repairs and not ind.reading
+
+
+def test_a_name_misread_is_offered_its_reading_from_the_documents_own_spelling() -> None:
+    parsed = parse_file(SEED)
+    ind = next(i for i in parsed.indicators if i.indicator == "巩固拓展股贫攻坚成果")
+    assert ind.reading == "巩固拓展脱贫攻坚成果" and "reading" in ind.flags
+    assert "股贫" in ind.text  # the quote stays verbatim
+    assert not ind.repairs or {r.field for r in ind.repairs} == {"level1"}  # the name field is not rewritten
+    assert [i.indicator for i in parsed.indicators if i.reading] == ["巩固拓展股贫攻坚成果"]  # nothing else
 
 
 def test_symbol_misread_repaired_from_the_other_value() -> None:

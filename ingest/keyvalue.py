@@ -1,0 +1,215 @@
+"""The header block above a table: titles, `单位:万元`, and key/value labels of a 申报表 form.
+
+    项目名称 | 雾炮车降尘抑尘服务 | 预算部门 | 湘潭市环境卫生管理处
+    资金情况(万元) 年度资金总额: 10
+    总体目标 年度目标 年度总体目标完成情况        (labels only: the next row holds the values)
+    为水濂村带来观光游客不少于6万人…
+
+Labels come from ingest.headers (KEY_WORDS, IGNORED_KEYS). In a row whose cells are real, each
+cell is a label or a value; in a row split at single spaces, the value of a label is every token
+up to the next label. Department and year are read from here (content first); the file name is
+the last resort, and a warning says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ingest.headers import AMOUNT_ROLES, OVERALL_WORDS, SELF_EVALUATION_WORDS, header_form, is_title, key_role
+from ingest.normalize import clean, simplify_chars
+from ingest.table import Row
+from ingest.units import is_money, stated_unit
+
+_YEAR = re.compile(r"(?<!\d)(20[0-4]\d)(?!\d)")
+_TITLE_YEAR = re.compile(r"(?<!\d)(20[0-4]\d)\s*年")
+_STANDALONE_YEAR = re.compile(r"^[(\[]?\s*(20[0-4]\d)\s*年度?\s*[)\]]?$")
+_DATE_LINE = re.compile(r"(发布|归档|填报|打印|更新|浏览)(时间|日期)|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
+_CODE = re.compile(r"^\s*(?:[(\[]\s*\d+\s*[)\]]|\d{2,}\s*[-_.]|\d{3,}(?=[\u4e00-\u9fff]))\s*")
+_SUFFIX = re.compile(r"[(](部门|单位|本级|盖章|公章)[)]\s*$")
+PLACEHOLDERS = {"", "(盖章)", "(签字)", "(公章)", "盖章", "签字", "/", "-", "无"}
+
+
+@dataclass
+class KeyValue:
+    value: str
+    line: int
+    text: str  # the row, verbatim
+
+
+@dataclass
+class HeaderBlock:
+    """What the rows above a table say about it."""
+
+    keys: dict[str, KeyValue] = field(default_factory=dict)  # field -> its first value
+    departments: list[tuple[str, KeyValue]] = field(default_factory=list)  # (label, value) of every department label
+    amounts: dict[str, list[KeyValue]] = field(default_factory=dict)  # amount field -> every value a label gave it
+    titles: list[tuple[int, str]] = field(default_factory=list)
+    unit: str = ""  # the amount unit stated ("" when none)
+    lines: list[int] = field(default_factory=list)  # rows read (all accounted as header)
+
+    def get(self, role: str) -> str:
+        kv = self.keys.get(role)
+        return kv.value if kv else ""
+
+    @property
+    def kind(self) -> str:
+        """project / overall / self_evaluation, from the titles."""
+        titles = "".join(t for _, t in self.titles)
+        if any(w in titles for w in SELF_EVALUATION_WORDS):
+            return "self_evaluation"
+        if any(w in titles for w in OVERALL_WORDS):
+            return "overall"
+        return "project"
+
+
+def strip_code(name: str) -> str:
+    """An organisation without its budget code or remark: `(433)乌海市供销合作社联合社(部门)` → `乌海市供销合作社联合社`."""
+    out = _CODE.sub("", clean(name))
+    out = _SUFFIX.sub("", out)
+    return out.strip(" :;,")
+
+
+def _tokens(row: Row) -> list[str]:
+    """The row's cells as label/value tokens; `key:value` cells split at the colon."""
+    out: list[str] = []
+    cells = row.cells if not row.exact else row.filled
+    for cell in cells:
+        text = cell.strip()
+        splits = row.exact and key_role(text) is None and ":" in clean(text) and re.search(r"\s", text)
+        parts = text.split() if splits else [text]
+        for part in parts:
+            norm = clean(part)
+            key, sep, value = norm.partition(":")
+            if sep and value and key_role(key) is not None:
+                out += [key + ":", value]
+            else:
+                out.append(part)
+    return out
+
+
+def read_block(rows: list[Row]) -> HeaderBlock:
+    """Titles, unit and key/values of the rows above a table (or of a form's header block)."""
+    block = HeaderBlock()
+    pending: list[str] = []  # labels of a row that had labels only: the next row holds their values
+    for row in rows:
+        if not row.filled:
+            continue
+        block.lines.append(row.line)
+        text = row.text or " ".join(row.filled)
+        unit = stated_unit(text)
+        if unit and not block.unit:
+            block.unit = unit
+        tokens = _tokens(row)
+        roles = [key_role(t) for t in tokens]
+        if not any(r is not None for r in roles):
+            if pending and not _DATE_LINE.search(text):
+                values = [t for t in (row.filled if row.exact else [row.join(0, len(row.cells))])]
+                wanted = [p for p in pending if p]
+                for role, value in zip(wanted, values if len(values) == len(wanted) else [" ".join(values)], strict=False):
+                    _put(block, role, value, row)
+                pending = []
+                continue
+            shown = " ".join(row.filled)
+            if is_title(shown) or _STANDALONE_YEAR.match(clean(shown)):
+                block.titles.append((row.line, clean(shown)))
+            continue
+        pending = []
+        i = 0
+        found_value = False
+        while i < len(tokens):
+            role = roles[i]
+            if role is None:
+                i += 1
+                continue
+            j = i + 1
+            while j < len(tokens) and roles[j] is None:
+                j += 1
+            value = " ".join(tokens[i + 1 : j]).strip()
+            if value:
+                found_value = True
+                if role:
+                    _put(block, role, value, row, tokens[i])
+            else:
+                pending.append(role)
+            i = j
+        if found_value:
+            pending = [p for p in pending if p]
+    for role, values in block.amounts.items():
+        block.keys[role] = _amount_value(values)
+    return block
+
+
+def _amount_value(values: list[KeyValue]) -> KeyValue:
+    """The amount a form states: the first value that reads as one (a row of figures gives its first)."""
+    for kv in values:
+        for text in (kv.value, kv.value.split()[0]):
+            if is_money(text):
+                return KeyValue(text, kv.line, kv.text)
+    return values[0]
+
+
+def _put(block: HeaderBlock, role: str, value: str, row: Row, label: str = "") -> None:
+    value = value.strip()
+    if clean(value) in PLACEHOLDERS:
+        return
+    kv = KeyValue(value, row.line, row.text or " ".join(row.filled))
+    if role == "department":
+        block.departments.append((label, kv))
+    if role in AMOUNT_ROLES:
+        block.amounts.setdefault(role, []).append(kv)
+        return
+    if role not in block.keys:
+        block.keys[role] = kv
+
+
+def department_of(block: HeaderBlock) -> tuple[str, str]:
+    """(department, the label it came from) from a form's labels, most specific first."""
+    from ingest.headers import KEY_WORDS
+
+    order = KEY_WORDS["department"]
+
+    def rank(item: tuple[str, KeyValue]) -> int:
+        label = header_form(item[0])
+        return next((n for n, w in enumerate(order) if w == label or w in label), len(order))
+
+    for label, kv in sorted(block.departments, key=rank):
+        name = strip_code(kv.value)
+        if name and clean(name) not in PLACEHOLDERS:
+            return simplify_chars(name), header_form(label)
+    return "", ""
+
+
+_TITLE_ORG = re.compile(r"^(?P<org>[\u4e00-\u9fff()]{2,40}?)\s*(?:20[0-4]\d)\s*年")
+
+
+def title_department(block: HeaderBlock) -> str:
+    """The organisation a title starts with (`湘潭市环境卫生管理处2023年…申报表`), or ""."""
+    from ingest.taxonomy import UNIT_SUFFIXES
+
+    for _, title in block.titles:
+        m = _TITLE_ORG.match(clean(title))
+        if m and m.group("org").endswith(UNIT_SUFFIXES):
+            return simplify_chars(m.group("org"))
+    return ""
+
+
+def year_of(block: HeaderBlock, body: str) -> tuple[int, str]:
+    """(year, where it came from): a title first, then a 年度 label, then the body's most frequent year."""
+    for _, title in block.titles:
+        m = _TITLE_YEAR.search(title) or _YEAR.search(title)
+        if m:
+            return int(m.group(1)), "标题"
+    label = block.get("year")
+    if label and (m := _YEAR.search(label)):
+        return int(m.group(1)), "年度"
+    years = [m.group(1) for line in body.splitlines() if not _DATE_LINE.search(line) for m in _TITLE_YEAR.finditer(line)]
+    if years:
+        return int(Counter(years).most_common(1)[0][0]), "正文"
+    return 0, ""
+
+
+def year_of_name(source: str) -> int:
+    m = _YEAR.search(source)
+    return int(m.group(1)) if m else 0
