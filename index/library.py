@@ -243,23 +243,10 @@ def _name_problem(name: str) -> str:
 
 
 def read_lines(path: Path) -> dict[str, dict[int, str]]:
-    """sheet ("" unless XLSX) -> line (as records cite it) -> row text, cells joined by tabs."""
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".xlsx", ".xlsm"):
-        from ingest.reader import read_bytes
-        from ingest.tabular import read_csv, read_xlsx
+    """sheet ("" unless XLSX) -> line (as records cite it) -> row text: ingest's own reading of the file."""
+    from ingest import source_lines
 
-        grids = [read_csv(read_bytes(path), path.name)[0]] if suffix == ".csv" else read_xlsx(path)
-        return {g.name: {n: "\t".join(cells).rstrip("\t") for n, cells in g.rows} for g in grids}
-    if suffix == ".pdf":
-        from ingest.pdf import extract_lines
-
-        lines, _pages = extract_lines(path)
-    else:
-        from ingest.reader import detect, read_bytes
-
-        lines = detect(read_bytes(path), path.name)[0].splitlines()
-    return {"": dict(enumerate(lines, 1))}
+    return source_lines(path)
 
 
 @lru_cache(maxsize=32)

@@ -201,14 +201,14 @@ def test_unknown_routes_answer_in_chinese(api: httpx.Client) -> None:
 def test_editors_upload_and_remove_and_the_ui_sees_it(api: httpx.Client, server: tuple[str, Any]) -> None:
     files = [("files", (UPLOAD.name, UPLOAD.read_bytes(), "text/csv")),
              ("files", ("../../etc/passwd", b"root:x:0:0", "text/plain")),
-             ("files", ("notes.docx", b"x", "application/octet-stream"))]
+             ("files", ("notes.odt", b"x", "application/octet-stream"))]
     r = api.post("/documents", files=files, headers=bearer(EDITOR))
     assert r.status_code == 200, r.text
     by_name = {f["source"]: f for f in r.json()["files"]}
     assert by_name[UPLOAD.name]["status"] == "added" and by_name[UPLOAD.name]["indicators"] == 7
     # A client's file name is only a name: no path is taken from it, nothing on the server is read.
     assert by_name["passwd"]["status"] == "rejected" and "不支持的文件类型" in by_name["passwd"]["reason"]
-    assert by_name["notes.docx"]["status"] == "rejected"
+    assert by_name["notes.odt"]["status"] == "rejected"
     assert api.get("/health").json()["documents"] == 2
     answer = api.post("/ask", json={"question": "图书采购经费的满意度指标是什么"}, headers=bearer(READER)).json()
     assert "读者满意度" in answer["answer"]

@@ -340,7 +340,7 @@ def _as_uploads(folder: Path, *files: Path) -> list[Path]:
 def test_uploads_are_checked_indexed_kept_and_removable(own: AppContext, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "gradio-uploads"
     monkeypatch.setattr("ui.pages.documents.get_upload_folder", lambda: str(folder))
-    bad_type = tmp_path / "notes.docx"
+    bad_type = tmp_path / "notes.odt"
     bad_type.write_bytes(b"x")
     broken = tmp_path / "broken.txt"
     broken.write_text("这不是一张表\n只有两行字\n", encoding="utf-8")
@@ -350,7 +350,7 @@ def test_uploads_are_checked_indexed_kept_and_removable(own: AppContext, tmp_pat
                                       progress=lambda f, desc="": steps.append(f))
     by_name = {r[0]: r for r in rows}
     assert by_name["upload_sample.csv"][1:6] == ["已导入", 2, 7, 0, 0]
-    assert by_name["notes.docx"][1] == "未导入" and "不支持的文件类型" in by_name["notes.docx"][6]
+    assert by_name["notes.odt"][1] == "未导入" and "不支持的文件类型" in by_name["notes.odt"][6]
     assert by_name["broken.txt"][1] == "导入失败" and by_name["broken.txt"][6]
     assert steps[0] == 0 and steps[-1] == 1.0 and "导入 1 个文件" in message
     kept = own.settings.uploads_dir

@@ -43,8 +43,8 @@ MARKUP_CSV = (
     "标记测试经费,1.00,1.00,,,测试,产出指标,数量指标,采购数量,![x]({beacon}/md.png),<img src={beacon}/img.png>\n"
 )
 # Latin words a Chinese page may show: formats, units, and the data's own file names.
-ALLOWED_LATIN = {"OCR", "CSV", "XLSX", "Markdown", "MB", "txt", "csv", "xlsx", "pdf", "text", "tsv", "xlsm", "API"}
-FILE_NAME = re.compile(r"[\w.-]+\.(?:txt|csv|xlsx|pdf|png)(?::\d+)?")
+ALLOWED_LATIN = {"OCR", "CSV", "XLSX", "Markdown", "MB", "txt", "csv", "xlsx", "pdf", "text", "tsv", "xlsm", "API", "docx", "html", "htm"}
+FILE_NAME = re.compile(r"[\w.-]+\.(?:txt|csv|xlsx|pdf|png|docx|html?)(?::\d+)?")
 
 # Gradio's own event analytics trips pandas 3 deprecations; nothing of ours.
 pytestmark = [pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting' is deprecated"),
