@@ -40,9 +40,7 @@ from ingest.taxonomy import LEVEL1, LEVEL2
 from ui import audit_report
 from ui import indicators as ind
 from ui.access import Role
-from ui.pages import AppContext, public_message
-from ui.pages.chat import MAX_QUESTION_CHARS, answer_json
-from ui.pages.documents import error_reason
+from ui.context import MAX_QUESTION_CHARS, AppContext, answer_json, error_reason, public_message
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -7,11 +7,12 @@ from typing import Any
 
 import gradio as gr
 
-from assistant import Answer, DialogueState
+from assistant import DialogueState
 from assistant import export as ex
 from errors import IndexMissingError
 from evals import feedback
 from ui import render
+from ui.context import MAX_QUESTION_CHARS, answer_json
 from ui.pages import Page
 
 EXAMPLES = [
@@ -22,19 +23,9 @@ EXAMPLES = [
     "政府雇员工资经费有满意度指标吗",
 ]
 NO_INDEX = "索引中还没有任何表格。请先在“文档管理”中上传并导入项目支出绩效目标表。"
-MAX_QUESTION_CHARS = 500
 MAX_TURNS = 100  # a conversation longer than this starts again (the state and page stay small)
 ASK_CONCURRENCY = 4  # questions answered at once; the model releases the GIL, model-free answers take ~3 ms
 STATIC = Path(__file__).resolve().parent.parent / "static"
-
-
-def answer_json(answer: Answer) -> dict[str, Any]:
-    """The answer as the `ask --json` contract has it, with its clarification when the assistant asks one."""
-    data = answer.to_json()
-    clarify = getattr(answer, "clarify", None)
-    if clarify is not None and "clarify" not in data:
-        data["clarify"] = {"question": clarify.question, "options": list(clarify.options)}
-    return data
 
 
 def fresh_state(state: DialogueState | None) -> DialogueState:

@@ -23,7 +23,8 @@ from gradio.utils import get_upload_folder
 from index.library import UPLOAD_SUFFIXES, UploadResult
 from index.store import DocumentInfo, FileReport
 from ui.access import Role
-from ui.pages import EDITOR_ONLY, Page
+from ui.context import EDITOR_ONLY, error_reason
+from ui.pages import Page, require_editor
 
 _log = logging.getLogger(__name__)
 DOCUMENT_COLUMNS = ["文件", "部门", "年度", "项目数", "指标数", "修复字段", "警告数", "导入时间", "说明"]
@@ -61,13 +62,6 @@ def uploaded(files: Sequence[str | Path] | None, folder: Path | None = None) -> 
             continue
         ok.append(real)
     return ok, refused
-
-
-def error_reason(report: FileReport) -> str:
-    """Why a file was not indexed: the parser's message without the file name it starts with (the
-    report names the file)."""
-    text = report.error
-    return text.split(": ", 1)[-1] if text.startswith(report.source) else text
 
 
 def report_note(report: FileReport) -> str:
@@ -179,7 +173,7 @@ class DocumentsPage(Page):
     def on_ingest(self, files: list[str] | None, replace: bool, request: gr.Request,
                   progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         with self.errors("导入文件"):
-            self.ctx.require_editor(request)
+            require_editor(self.ctx, request)
 
             def report(fraction: float, desc: str = "") -> None:
                 progress(fraction, desc=f"正在导入 {desc}" if fraction < 1 else "导入完成")
@@ -199,5 +193,5 @@ class DocumentsPage(Page):
 
     def on_remove(self, source: str | None, request: gr.Request) -> tuple[Any, ...]:
         with self.errors("移除文档"):
-            self.ctx.require_editor(request)
+            require_editor(self.ctx, request)
             return (message_html(self.remove_document(source)), *self.refreshed())
