@@ -30,22 +30,26 @@ def main() -> int:
     configure_caches(settings)
     from assistant import Assistant
     from index import open_index
-    from ui.pages import AppContext
-    from ui.server import build_server, serve
+    from ui.context import AppContext
+    from ui.server import serve_staged
 
-    index = open_index(settings)
-    if index.is_empty():
-        print(f"索引为空,正在从 {settings.data_dir} 导入样例数据…")
-        index.build([settings.data_dir])
-    assistant = Assistant(index)
-    assistant.warm()
-    app = build_server(AppContext(assistant, access))
+    try:
+        index = open_index(settings)
+        if index.is_empty():
+            print(f"索引为空,正在从 {settings.data_dir} 导入样例数据…")
+            index.build([settings.data_dir])
+        assistant = Assistant(index)
+        assistant.warm()
+        ctx = AppContext(assistant, access)
+    except JixiaoError as exc:  # e.g. the index was built with another embedding model
+        print(f"无法启动:{exc}", file=sys.stderr)
+        return 2
     who = "需要登录" if access.ui_login else "本机使用,无需登录"
     print(f"绩效问答已启动:界面 http://{settings.host}:{settings.port}/({who}),"
           f"API http://{settings.host}:{settings.port}/api(文档 /api/docs)")
-    serve(app, settings.host, settings.port)
+    # Questions are answered as soon as the index is open; the pages are built meanwhile.
+    serve_staged(ctx, settings.host, settings.port)
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

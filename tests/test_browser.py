@@ -16,6 +16,9 @@ import re
 import shutil
 import subprocess
 import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -118,7 +121,7 @@ def served(index, seed_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     from index.store import Index
     from ui.access import Access
     from ui.pages import AppContext
-    from ui.server import Background, build_server
+    from ui.server import Background, start_staged
 
     settings = replace(index.settings, home=tmp_path_factory.mktemp("browser-home"), collection="test-browser",
                        host="127.0.0.1")
@@ -127,8 +130,21 @@ def served(index, seed_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     assert [r.status for r in own.build([seed_path])] == ["added"]
     assistant = Assistant(own)
     assistant.warm()
-    with Background(build_server(AppContext(assistant, Access()))) as url:
+    # The way `python app.py` serves: the API at once, the pages once built (and their queue started).
+    with Background(start_staged(AppContext(assistant, Access()))) as url:
+        deadline = time.monotonic() + 120
+        while urllib.request.urlopen(url + "/api/health").status != 200 or not ui_ready(url):
+            assert time.monotonic() < deadline, "the UI was not mounted within 120 s"
+            time.sleep(0.1)
         yield url + "/", assistant
+
+
+def ui_ready(url: str) -> bool:
+    try:
+        return urllib.request.urlopen(url + "/").status == 200
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 503 and "正在启动" in exc.read().decode("utf-8")  # the page shown meanwhile
+        return False
 
 
 @pytest.fixture(scope="module")

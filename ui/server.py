@@ -1,5 +1,9 @@
 """The web server: one FastAPI app with the REST API under /api and the Gradio UI at /, served by uvicorn.
 
+`serve_staged` answers questions as soon as the index is open: the API is served first, without
+Gradio (importing it and building the pages takes seconds, and at 100k rows longer); the UI is
+built on a thread meanwhile, and until it is mounted / shows a page that says so.
+
 What is reachable: the UI (login when configured), the API (bearer tokens when configured), and
 files under `$JIXIAO_HOME/exports` (what users export). Nothing else of the data directory is
 served: not the Chroma database, the embedding cache nor the catalog.
@@ -7,6 +11,7 @@ served: not the Chroma database, the embedding cache nor the catalog.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import socket
@@ -15,14 +20,12 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import gradio as gr
 import uvicorn
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 
 from ui.api import build_api
-from ui.blocks import THEME, TITLE, build_ui, css, early_script
-from ui.pages import AppContext
-from ui.pages.chat import ASK_CONCURRENCY
+from ui.context import AppContext
 
 _log = logging.getLogger(__name__)
 Scope = MutableMapping[str, Any]
@@ -78,10 +81,15 @@ class EarlyScript:
         await self.app(scope, receive, edit)
 
 
-def build_server(ctx: AppContext) -> FastAPI:
-    """The app: REST API at /api (docs at /api/docs), the UI at /."""
+def build_server(ctx: AppContext, api: FastAPI | None = None) -> FastAPI:
+    """The app: REST API at /api (docs at /api/docs), the UI at /. `api`: an API app already built."""
+    import gradio as gr
+
+    from ui.blocks import THEME, TITLE, build_ui, css, early_script
+    from ui.pages.chat import ASK_CONCURRENCY
+
     app = FastAPI(title=TITLE, docs_url=None, redoc_url=None, openapi_url=None)
-    app.mount("/api", build_api(ctx))
+    app.mount("/api", api or build_api(ctx))
     demo = build_ui(ctx)
     demo.queue(default_concurrency_limit=ASK_CONCURRENCY, max_size=QUEUE_SIZE)
     ctx.exports_dir.mkdir(parents=True, exist_ok=True)
@@ -101,15 +109,112 @@ def build_server(ctx: AppContext) -> FastAPI:
     return app
 
 
-def serve(app: FastAPI, host: str, port: int) -> None:
+def serve(app: Any, host: str, port: int) -> None:
     """Run until interrupted."""
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+
+
+STARTING_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta http-equiv="refresh" content="1">
+<title>绩效问答</title></head><body style="font-family:sans-serif;color:#222;margin:3em">
+<h1>绩效问答</h1><p>界面正在启动,请稍候(页面会自动刷新)。问答接口 /api 已经可以使用。</p></body></html>"""
+
+
+class StagedApp:
+    """The ASGI app `serve_staged` runs: the API at once, the whole app (API + UI) once it is built.
+
+    Until then / answers 503 with a page that refreshes itself. The whole app's lifespan (Gradio's
+    queue and startup events) is run on the server's loop when it arrives, and ended with the server.
+    """
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.api = build_api(ctx)
+        self.early = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+        self.early.mount("/api", self.api)
+
+        @self.early.get("/{rest:path}", include_in_schema=False)
+        def starting(rest: str) -> HTMLResponse:
+            return HTMLResponse(STARTING_PAGE, status_code=503, headers={"Retry-After": "1"})
+
+        self.full: Any = None
+        self.failed: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lifespan: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]],
+                       send: Callable[[Message], Awaitable[None]]) -> None:
+        if scope["type"] == "lifespan":
+            await self._serve_lifespan(receive, send)
+            return
+        await (self.full or self.early)(scope, receive, send)
+
+    async def _serve_lifespan(self, receive: Callable[[], Awaitable[Message]],
+                              send: Callable[[Message], Awaitable[None]]) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._loop = asyncio.get_running_loop()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self._stop.set()
+                if self._lifespan is not None:
+                    await self._lifespan
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def build_ui(self, ctx: AppContext) -> None:
+        """Build the whole app (on a thread of its own) and switch to it once its lifespan has started."""
+        try:
+            full = build_server(ctx, self.api)
+        except BaseException as exc:  # the API keeps serving; the page says the UI failed
+            _log.exception("界面启动失败")
+            self.failed = exc
+            return
+        while self._loop is None:  # the server has not started its loop yet
+            time.sleep(0.01)
+        started = threading.Event()
+        self._loop.call_soon_threadsafe(lambda: setattr(self, "_lifespan", asyncio.ensure_future(
+            self._run_lifespan(full, started))))
+        started.wait()
+        self.full = full
+
+    async def _run_lifespan(self, app: Any, started: threading.Event) -> None:
+        """Drive an ASGI app's lifespan: start it, then end it when the server stops."""
+        queue: asyncio.Queue[Message] = asyncio.Queue()
+        await queue.put({"type": "lifespan.startup"})
+
+        async def send(message: Message) -> None:
+            if message["type"] in ("lifespan.startup.complete", "lifespan.startup.failed"):
+                started.set()
+
+        async def stop_later() -> None:
+            await self._stop.wait()
+            await queue.put({"type": "lifespan.shutdown"})
+
+        stopper = asyncio.ensure_future(stop_later())
+        try:
+            await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, queue.get, send)
+        finally:
+            started.set()
+            stopper.cancel()
+
+
+def start_staged(ctx: AppContext) -> StagedApp:
+    """The staged app, its UI being built on a thread of its own."""
+    staged = StagedApp(ctx)
+    threading.Thread(target=staged.build_ui, args=(ctx,), name="build-ui", daemon=True).start()
+    return staged
+
+
+def serve_staged(ctx: AppContext, host: str, port: int) -> None:
+    """Serve the API now and the UI as soon as it is built; run until interrupted."""
+    serve(start_staged(ctx), host, port)
 
 
 class Background:
     """The app served on a thread (tests, the load script): `with Background(app) as url: ...`."""
 
-    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=self.port, log_level="warning",
