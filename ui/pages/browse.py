@@ -19,6 +19,9 @@ from ui import indicators as ind
 from ui import source_view as sv
 from ui.pages import Page
 
+# Rows the table shows at once: a browser table of 100k rows takes tens of MB and seconds to draw;
+# narrowing by filters or search finds the rest, and exports always hold every matching row.
+MAX_SHOWN = 1000
 WIDTHS = ["10%", "5%", "10%", "7%", "9%", "12%", "14%", "14%", "6%", "13%"]
 
 
@@ -31,10 +34,8 @@ class BrowsePage(Page):
     tab_id = "browse"
 
     def on_building_ui(self) -> None:
-        catalog = self.ctx.index.catalog
-        choices = ind.filter_choices(catalog)
-        query = ind.IndicatorQuery()
-        rows = ind.select(self.ctx.index, query)
+        # Built empty: the rows and filter choices arrive when the tab opens (`on_open`). At 100k
+        # rows they take seconds to compute and megabytes to send, which no one should pay at start.
         with gr.Row():
             self.text = gr.Textbox(label="检索(与问答相同的混合检索)", placeholder="例如:满意度、及时率、走访", scale=4,
                                    elem_id="browse-query")
@@ -44,11 +45,11 @@ class BrowsePage(Page):
             self.go = gr.Button("检索", variant="primary", scale=1, elem_id="browse-go")
             self.reset = gr.Button("清除筛选", scale=1, elem_id="browse-reset")
         with gr.Row():
-            self.filters = [gr.Dropdown(choices[c], value=ind.ALL, label=c, filterable=True, min_width=110,
+            self.filters = [gr.Dropdown([ind.ALL], value=ind.ALL, label=c, filterable=True, min_width=110,
                                         elem_id=f"filter-{n}") for n, c in enumerate(ind.FILTER_COLUMNS)]
-        self.note = gr.HTML(note_html(query.note(len(rows), len(catalog.indicators))), elem_id="browse-note")
-        self.ids = gr.State([r.id for r in rows])
-        self.table = gr.Dataframe(self.frame(rows), label="指标(点击一行查看原文;排序和筛选用上方的控件)",
+        self.note = gr.HTML(note_html("正在加载…"), elem_id="browse-note")
+        self.ids = gr.State([])
+        self.table = gr.Dataframe(self.frame([]), label="指标(点击一行查看原文;排序和筛选用上方的控件)",
                                   interactive=False, wrap=True, max_height=520, elem_id="browse-table",
                                   column_widths=WIDTHS, buttons=[], datatype="str")
         self.source = gr.HTML(sv.context_html(self.ctx.library, None), elem_id="browse-source", padding=True)
@@ -80,9 +81,13 @@ class BrowsePage(Page):
                                   sort_by or ind.RELEVANCE, bool(descending))
 
     def view(self, query: ind.IndicatorQuery) -> tuple[Any, ...]:
+        """(note, the ids of every matching row in order, the first MAX_SHOWN of them as the table)."""
         rows = ind.select(self.ctx.index, query)
         total = len(self.ctx.index.catalog.indicators)
-        return note_html(query.note(len(rows), total)), [r.id for r in rows], self.frame(rows)
+        note = query.note(len(rows), total)
+        if len(rows) > MAX_SHOWN:
+            note += f";表中显示前 {MAX_SHOWN} 条,导出包含全部 {len(rows)} 条"
+        return note_html(note), [r.id for r in rows], self.frame(rows[:MAX_SHOWN])
 
     def on_browse(self, text: str, sort_by: str, descending: bool, *values: str) -> tuple[Any, ...]:
         with self.errors("检索指标"):
