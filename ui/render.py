@@ -18,7 +18,7 @@ from index.store import Catalog
 from ingest.records import Record
 from ui import source_view as sv
 
-CITE = re.compile(r"\[(\d+)\]")
+CITE = re.compile(r"\[([1-9]\d*)\]")  # "[01]" is text, not citation 1
 CITED_COLUMNS = ["编号", "项目", "类别", "指标", "实施周期指标值", "年度指标值", "来源", "OCR已修复"]
 CITED_WIDTHS = ["5%", "13%", "11%", "13%", "19%", "19%", "13%", "7%"]
 # Drawn, not emoji: a machine without an emoji font would show empty boxes.
