@@ -1130,7 +1130,19 @@ def _interned(record: Record) -> Record:
 
 @lru_cache(maxsize=2048)
 def _embed_query(model: str, text: str) -> list[float]:
-    return get_encoder(model).query(text).tolist()
+    started = time.perf_counter()
+    vector = get_encoder(model).query(text).tolist()
+    _model_time.ms = model_ms() + (time.perf_counter() - started) * 1000
+    return vector
+
+
+_model_time = threading.local()
+
+
+def model_ms() -> float:
+    """Milliseconds this thread has spent in the embedding model on questions (cache hits cost
+    none): the difference over one answer tells whether, and how long, it waited for the model."""
+    return float(getattr(_model_time, "ms", 0.0))
 
 
 _OPEN: dict[Settings, Index] = {}
