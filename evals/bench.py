@@ -1,13 +1,21 @@
 """`python -m evals bench`: ingest and question speed at 1k, 10k and 100k indicator rows.
 
-For each size the bench takes the first tables of one generated corpus (ingest.synth,
-moderate OCR noise, seed 0: the 1k corpus is a prefix of the 10k one, which is a prefix of
-the 100k one), builds them into a fresh data directory and measures, each in a process of
-its own so that memory and start-up are what a user gets:
+For each size the bench takes the first tables of one generated corpus (ingest.synth, the
+packed OCR layout at moderate noise, seed 0: the 1k corpus is a prefix of the 10k one, which
+is a prefix of the 100k one), builds them into a fresh data directory and measures, each in a
+process of its own so that memory and start-up are what a user gets:
 
 - build: parse / embed / cache / Chroma time, rows per second, peak RSS, index size on disk;
-- app: RSS once the assistant is loaded, then ~30 fixed questions asked 3 times (warm, no
-  LLM, the query-embedding cache cleared before each question so every ask embeds);
+- the question mix: questions generated from the corpus's own ground truth by the question bank
+  (evals/questions.py), up to `PER_OP` per operation of the plan vocabulary and every kind that
+  needs the embedding model (values by topic, projects described by what they do, unknown
+  names, off-topic), each question distinct and asked once (no warm cache);
+- in-process: every question asked of `Assistant` (warm, no LLM); latency overall, per kind
+  and per path (`model_free`, or `embedding` when the answer waited for the model), and the
+  split into understand / embed / dense / lexical / fuse / compose;
+- the app as users use it (evals/app_bench.py): `app.py` started on a free port, the same
+  questions asked over HTTP (`POST /api/ask`), repeated up to `APP_QUESTIONS` asks; first answer
+  after process start, client-side latency, the app process's RSS and its growth;
 - cold start: a new process opens the index, loads the catalog, embeds a query, answers.
 
 Embeddings come from one persistent cache (`<JIXIAO_HOME>/bench-cache`), keyed by content
@@ -38,11 +46,14 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ROWS = (1_000, 10_000, 100_000)
 NOISE = "moderate"
 SEED = 0
-PASSES = 3
+PASSES = 1  # each question once: a second pass would only measure caches
+PER_OP = 30  # questions per operation in the mix
+QUESTION_DEPARTMENTS = 40  # the mix is generated from the first tables of each corpus
+APP_QUESTIONS = {1_000: 300, 10_000: 300, 100_000: 1_000}  # asks over HTTP (the largest: a leak check)
 COLLECTION = "bench"
 SPLIT = ("understand", "embed", "dense", "lexical", "fuse", "compose")
-TARGETS = {"ask_p50_ms": 30.0, "ask_p95_ms": 100.0, "rss_mb": 1024.0, "cold_start_s": 5.0,
-           "outside_embedding_share": 0.5}
+TARGETS = {"ask_p50_ms": 30.0, "ask_p95_ms": 100.0, "model_free_p95_ms": 20.0, "embedding_p95_ms": 60.0,
+           "app_ask_p95_ms": 120.0, "app_rss_mb": 1024.0, "app_first_answer_s": 5.0, "outside_embedding_share": 0.5}
 _MIN_MEASURED = 1000  # embeddings a build must compute for its own rate to count
 _SAMPLE = 512  # rows embedded without the cache to measure the model's rate
 
@@ -53,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="语料规模(指标行数),默认 1000 10000 100000;首次 100000 需嵌入约 7.3 万条不同文本"
                              "(2 核空闲时约 25 分钟,有其他负载时可达 1 小时以上)")
     parser.add_argument("--json", action="store_true", help="只输出一个 JSON 对象")
-    parser.add_argument("--passes", type=int, default=PASSES, help="每个问题问几遍(默认 3)")
+    parser.add_argument("--passes", type=int, default=PASSES, help="每个问题问几遍(默认 1:每个问题都不同,不命中缓存)")
 
 
 # -- measuring inside a process ------------------------------------------------------------
@@ -100,7 +111,7 @@ def _child_build(home: Path, files: Path, cache: Path) -> dict[str, Any]:
 
 def _child_app(home: Path, questions: Path, passes: int) -> dict[str, Any]:
     from assistant import Assistant
-    from index.store import Index, _embed_query
+    from index.store import Index, _embed_query, model_ms
 
     t = time.perf_counter()
     assistant = Assistant(Index(_settings(home)))
@@ -112,15 +123,21 @@ def _child_app(home: Path, questions: Path, passes: int) -> dict[str, Any]:
     asks: list[dict[str, Any]] = []
     for n in range(passes):
         for item in items:
-            # Earlier turns of a conversation are replayed but not timed (their embeddings
-            # are cached); the measured ask embeds its question afresh.
+            # Earlier turns of a conversation are replayed untimed; the timed question starts with
+            # an empty query-embedding cache, so whether it needs the model is what it costs.
+            state = None
+            if item.get("turns"):
+                from assistant import DialogueState
+
+                state = DialogueState()
+                for turn in item["turns"]:
+                    assistant.ask(turn, state)
             _embed_query.cache_clear()
-            for turn in item.get("turns", []):
-                assistant.index.embed_query(turn)
-            answer = assistant.converse(item.get("turns", []), item["question"]) if item.get("turns") \
-                else assistant.ask(item["question"])
-            asks.append({"id": item["id"], "pass": n, "ms": answer.latency_ms, "timings": answer.timings,
-                         "intent": answer.intent, "cited": len(answer.citations), "found": answer.found})
+            before = model_ms()
+            answer = assistant.ask(item["question"], state)
+            asks.append({"id": item["id"], "kind": item["kind"], "pass": n, "ms": answer.latency_ms,
+                         "timings": answer.timings, "model_ms": model_ms() - before,
+                         "cited": len(answer.citations), "found": answer.found})
     return {"load_s": load_s, "first_ask_ms": first.latency_ms, "rss_loaded_mb": rss_loaded,
             "rss_after_mb": _rss_mb(), "peak_rss_mb": _peak_rss_mb(),
             "asks": asks}
@@ -246,50 +263,55 @@ def corpus(rows: int, folder: Path) -> list[Path]:
     return files
 
 
-def questions(folder: Path) -> list[dict[str, Any]]:
-    """~30 fixed questions about the first tables (present in every corpus size)."""
+# Question kinds that need the embedding model whatever the plan (topic, description, nothing named).
+_EMBEDDING_KINDS = ("search", "described", "unknown", "refuse")
+
+
+def questions(folder: Path, files: list[Path], seed: int = SEED) -> list[dict[str, Any]]:
+    """The question mix for a corpus: generated from the truth of its first tables (evals/questions.py),
+    up to PER_OP distinct questions per operation, more of the kinds that need the model. Each item
+    gets a `kind`: its operation, or the embedding kind it belongs to."""
+    import random
+
+    from evals.questions import generate
     from ingest import synth
 
     truth = synth.load_truth(folder)
-    items: list[dict[str, Any]] = []
-
-    def add(question: str, turns: list[str] | None = None) -> None:
-        items.append({"id": f"b{len(items) + 1:02d}", "question": question, "turns": turns or []})
-
-    picked = 0
-    for f in truth["files"]:
-        d, y = f["department"], f["year"]
-        projects = [p for p in f["projects"] if p["indicators"]]
-        if not projects:
-            continue
-        p = projects[picked % len(projects)]
-        name = p["project"]
-        ind = p["indicators"][len(p["indicators"]) // 2]
-        add(f"{d}{name}的{ind['level2'] or ind['level1']}有哪些")
-        add(f"{d}{y}年{name}的预算是多少")
-        add(f"{d}{name}有哪些产出指标")
-        add(f"{d}{name}的“{ind['indicator']}”指标值是多少")
-        add(f"{d}{name}的绩效目标是什么")
-        add("那它的满意度指标呢", [f"{d}{name}有哪些产出指标"])
-        add(f"{name}的资金来源是什么")
-        picked += 1
-        if picked == 3:
-            d0, y0, i0 = d, y, ind["indicator"]
-            break
-    add(f"{d0}哪些项目没有满意度指标")
-    add(f"{d0}{y0}年的预算合计是多少")
-    add(f"{d0}预算最多的项目是哪个")
-    add(f"{d0}有多少个项目")
-    add(f"“{i0}”是哪些项目的指标")
-    add(f"{d0}哪些指标没有填写年度指标值")
-    add("帮扶困难群众的项目有哪些产出指标")
-    add("群众满意度要达到多少")
-    add("今天天气怎么样")
-    add("北京市朝阳区的教育经费是多少")
-    return items
+    names = {f.name for f in files[:QUESTION_DEPARTMENTS]}
+    subset = {**truth, "files": [f for f in truth["files"] if f["file"] in names]}
+    items = generate(subset, seed)
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        form = str(item.get("form", ""))
+        kind = next((k for k in _EMBEDDING_KINDS if k in form), None) or str((item.get("plan") or {}).get("op", "search"))
+        by_kind.setdefault(kind, []).append({**item, "kind": kind})
+    rng = random.Random(seed)
+    chosen: list[dict[str, Any]] = []
+    seen: set[tuple[str, ...]] = set()
+    for kind in sorted(by_kind):
+        pool = by_kind[kind]
+        rng.shuffle(pool)
+        quota = 2 * PER_OP if kind in _EMBEDDING_KINDS else PER_OP
+        taken = 0
+        for item in pool:
+            key = (*item.get("turns", []), item["question"])
+            if key in seen or taken >= quota:
+                continue
+            seen.add(key)
+            chosen.append(item)
+            taken += 1
+    rng.shuffle(chosen)
+    for n, item in enumerate(chosen, 1):
+        item["id"] = f"b{n:04d}"
+    return [{k: item[k] for k in ("id", "question", "turns", "kind")} for item in chosen]
 
 
 # -- the parent ------------------------------------------------------------------------------
+
+def _stats(values: list[float]) -> dict[str, float]:
+    return {"p50": round(_pct(values, 50), 2), "p95": round(_pct(values, 95), 2), "p99": round(_pct(values, 99), 2),
+            "n": len(values)}
+
 
 def _pct(values: list[float], q: float) -> float:
     if not values:
@@ -322,7 +344,8 @@ def run_size(rows: int, work: Path, cache: Path, embed: dict[str, Any], passes: 
     file_list = home / "files.txt"
     file_list.write_text("\n".join(str(f) for f in files), encoding="utf-8")
     qfile = home / "questions.jsonl"
-    qfile.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in questions(folder)), encoding="utf-8")
+    mix = questions(folder, files)
+    qfile.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in mix), encoding="utf-8")
 
     build, _ = _run_child("build", "--home", str(home), "--files", str(file_list), "--cache", str(cache), log=log)
     stats = build["stats"]
@@ -336,6 +359,13 @@ def run_size(rows: int, work: Path, cache: Path, embed: dict[str, Any], passes: 
 
     app, _ = _run_child("app", "--home", str(home), "--questions", str(qfile), "--passes", str(passes), log=log)
     latencies = [a["ms"] for a in app["asks"]]
+    embedded = [a for a in app["asks"] if a["model_ms"] > 0]
+    model_free = [a for a in app["asks"] if a["model_ms"] <= 0]
+    kinds = sorted({a["kind"] for a in app["asks"]})
+    by_kind = {k: _stats([a["ms"] for a in app["asks"] if a["kind"] == k]) for k in kinds}
+    for k in kinds:
+        of_kind = [a for a in app["asks"] if a["kind"] == k]
+        by_kind[k]["embed_share"] = round(sum(a["model_ms"] > 0 for a in of_kind) / len(of_kind), 2)
     split = {k: round(statistics.median(a["timings"].get(k, 0.0) for a in app["asks"]), 2) for k in SPLIT}
     split_mean = {k: round(statistics.fmean(a["timings"].get(k, 0.0) for a in app["asks"]), 2) for k in SPLIT}
     by_question: dict[str, list[float]] = {}
@@ -346,9 +376,15 @@ def run_size(rows: int, work: Path, cache: Path, embed: dict[str, Any], passes: 
 
     colds = []
     for _ in range(3):
-        marks, wall = _run_child("cold", "--home", str(home), "--question", items["b01"]["question"], log=log)
+        marks, wall = _run_child("cold", "--home", str(home), "--question", mix[0]["question"], log=log)
         colds.append({**marks, "wall_s": wall})
     cold = sorted(colds, key=lambda c: c["wall_s"])[1]
+
+    from evals.app_bench import measure_app
+
+    wanted = APP_QUESTIONS.get(rows, 300)
+    over_http = [{**q, "id": f"{q['id']}-{n // len(mix)}"} for n, q in enumerate(mix * math.ceil(wanted / len(mix)))][:wanted]
+    served = measure_app(home, over_http, log, env={"JIXIAO_COLLECTION": COLLECTION})
 
     return {
         "rows": build["rows"],
@@ -369,8 +405,12 @@ def run_size(rows: int, work: Path, cache: Path, embed: dict[str, Any], passes: 
                      "cold_estimate": round(cold_ingest_s, 1)},
         "index_mb": round(index_mb, 1),
         "build_peak_rss_mb": round(build["peak_rss_mb"], 1),
-        "ask_ms": {"p50": round(_pct(latencies, 50), 2), "p95": round(_pct(latencies, 95), 2),
-                   "p99": round(_pct(latencies, 99), 2), "max": round(max(latencies), 2), "n": len(latencies)},
+        "ask_ms": {**_stats(latencies), "max": round(max(latencies), 2)},
+        "ask_ms_by_path": {"model_free": _stats([a["ms"] for a in model_free]),
+                           "embedding": _stats([a["ms"] for a in embedded])},
+        "ask_ms_by_kind": by_kind,
+        "embed_share": round(len(embedded) / max(len(app["asks"]), 1), 3),
+        "questions": len(mix),
         "ask_split_ms_p50": split,
         "ask_split_ms_mean": split_mean,
         "slowest": [{"id": k, "question": items[k]["question"], "ms": round(ms, 1)} for ms, k in slowest],
@@ -379,38 +419,61 @@ def run_size(rows: int, work: Path, cache: Path, embed: dict[str, Any], passes: 
         "app_load_s": round(app["load_s"], 2),
         "first_ask_ms": round(app["first_ask_ms"], 1),
         "cold_start_s": round(cold["wall_s"], 2),
+        "app_first_answer_s": served["first_answer_s"],
+        "app_pages_ready_s": served["pages_ready_s"],
+        "app_ask_ms": served["ask_ms"],
+        "app_ask_ms_by_path": served["ask_ms_by_path"],
+        "app_embed_share": served["embed_share"],
+        "app_rss_mb": served["rss_mb"]["after"],
+        "app_rss": served["rss_mb"],
+        "app_errors": served["error_count"],
         "cold_start_split_s": {k: round(v, 3) for k, v in cold.items() if k.endswith("_s") and k != "wall_s"},
         "errors": build["errors"],
     }
 
 
 def table(runs: list[dict[str, Any]]) -> str:
-    """The figures as a Markdown table, one row per corpus size."""
-    head = ("| rows (indicators) | files | parse rows/s | embed rows/s | ingest rows/s | outside embedding | "
-            "index MB | build peak MB | ask p50 / p95 / p99 ms | app RSS MB | cold start s |")
-    lines = [head, "|" + "---:|" * 11]
+    """The figures as Markdown tables, one row per corpus size."""
+    lines = ["| rows (indicators) | files | parse rows/s | embed rows/s | ingest rows/s | outside embedding | "
+             "index MB | build peak MB |", "|" + "---:|" * 8]
     for r in runs:
-        a = r["ask_ms"]
         lines.append(f"| {r['rows']:,} ({r['indicator_rows']:,}) | {r['files']} | {r['parse_rows_per_s']:,.0f} | "
                      f"{r['embed_rows_per_s']:.1f} | {r['ingest_rows_per_s']:.1f} | {r['outside_embedding_share']:.0%} | "
-                     f"{r['index_mb']:,.0f} | {r['build_peak_rss_mb']:,.0f} | {a['p50']:.1f} / {a['p95']:.1f} / {a['p99']:.1f} | "
-                     f"{r['rss_mb']:,.0f} | {r['cold_start_s']:.2f} |")
-    lines.append("")
-    lines.append("| rows | " + " | ".join(f"{k} p50 ms" for k in SPLIT) + " |")
-    lines.append("|" + "---:|" * (len(SPLIT) + 1))
+                     f"{r['index_mb']:,.0f} | {r['build_peak_rss_mb']:,.0f} |")
+    lines += ["", "| rows | questions | embed share | in-process p50 / p95 / p99 ms | model-free p95 | embedding p95 | "
+              "app (HTTP) p50 / p95 / p99 ms | app first answer s | app RSS MB (ready → after N) |", "|" + "---:|" * 9]
+    for r in runs:
+        a, h, by = r["ask_ms"], r["app_ask_ms"], r["ask_ms_by_path"]
+        rss = r["app_rss"]
+        lines.append(f"| {r['rows']:,} | {r['questions']} | {r['embed_share']:.0%} | {a['p50']:.1f} / {a['p95']:.1f} / "
+                     f"{a['p99']:.1f} | {by['model_free']['p95']:.1f} | {by['embedding']['p95']:.1f} | {h['p50']:.1f} / "
+                     f"{h['p95']:.1f} / {h['p99']:.1f} | {r['app_first_answer_s']:.2f} | {rss['ready']:,.0f} → "
+                     f"{rss['after']:,.0f} ({rss['questions']}) |")
+    lines += ["", "| rows | " + " | ".join(f"{k} p50 ms" for k in SPLIT) + " |", "|" + "---:|" * (len(SPLIT) + 1)]
     for r in runs:
         lines.append(f"| {r['rows']:,} | " + " | ".join(f"{r['ask_split_ms_p50'][k]:.2f}" for k in SPLIT) + " |")
+    largest = runs[-1]
+    lines += ["", f"| kind ({largest['rows']:,} rows) | n | embed share | p50 ms | p95 ms |", "|---|---:|---:|---:|---:|"]
+    for kind, k in sorted(largest["ask_ms_by_kind"].items()):
+        lines.append(f"| {kind} | {k['n']} | {k['embed_share']:.0%} | {k['p50']:.1f} | {k['p95']:.1f} |")
     return "\n".join(lines)
 
 
 def misses(run: dict[str, Any]) -> list[str]:
-    """Targets (issue 6) a run does not meet."""
+    """Targets (issues 6 and 13) a run does not meet."""
     out = []
-    checks = (("ask_p50_ms", run["ask_ms"]["p50"]), ("ask_p95_ms", run["ask_ms"]["p95"]), ("rss_mb", run["rss_mb"]),
-              ("cold_start_s", run["cold_start_s"]), ("outside_embedding_share", run["outside_embedding_share"]))
+    checks = (("ask_p50_ms", run["ask_ms"]["p50"]), ("ask_p95_ms", run["ask_ms"]["p95"]),
+              ("model_free_p95_ms", run["ask_ms_by_path"]["model_free"]["p95"]),
+              ("embedding_p95_ms", run["ask_ms_by_path"]["embedding"]["p95"]),
+              ("app_ask_p95_ms", run["app_ask_ms"]["p95"]), ("app_rss_mb", run["app_rss_mb"]),
+              ("app_first_answer_s", run["app_first_answer_s"]), ("outside_embedding_share", run["outside_embedding_share"]))
     for key, value in checks:
         if value > TARGETS[key]:
             out.append(f"{key} {value} > {TARGETS[key]}")
+    if run["app_rss"]["growth_mb_per_100"] > 1.0:
+        out.append(f"app RSS grows {run['app_rss']['growth_mb_per_100']} MB per 100 questions")
+    if run["app_errors"]:
+        out.append(f"{run['app_errors']} HTTP errors")
     return out
 
 

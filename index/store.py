@@ -1011,7 +1011,8 @@ class Index:
         tmp.replace(cache)
         return catalog
 
-    def embed_query(self, text: str) -> list[float]:
+    def embed_query(self, text: str) -> np.ndarray:
+        """The question's vector (float32, read-only; the last 2048 questions are cached)."""
         self.check_model()
         return _embed_query(self.settings.embed_model, text)
 
@@ -1024,7 +1025,7 @@ class Index:
         so an app never holds a second copy of the vectors in memory (the graph costs ~240 MB
         at 100k rows); the graph serves only catalogs without vectors.
         """
-        vector = self.embed_query(query) if isinstance(query, str) else list(query)
+        vector = self.embed_query(query) if isinstance(query, str) else np.asarray(query, dtype=np.float32)
         catalog = self.catalog
         if catalog.vectors is None:
             return self._graph(vector, k) if not where else self._chroma_filtered(vector, k, where)
@@ -1044,13 +1045,14 @@ class Index:
         best, _ = top_k(sims + 2.0, k)  # shifted: top_k keeps positive scores only
         return [(catalog.records[rows[n]].id, float(sims[n])) for n in best]
 
-    def _chroma_filtered(self, vector: Sequence[float], k: int, where: dict[str, Any]) -> list[tuple[str, float]]:
-        got = self._retrying(lambda: self.rows.query(query_embeddings=[vector], n_results=k, where=where,
+    def _chroma_filtered(self, vector: np.ndarray, k: int, where: dict[str, Any]) -> list[tuple[str, float]]:
+        got = self._retrying(lambda: self.rows.query(query_embeddings=[list(map(float, vector))], n_results=k, where=where,
                                                      include=["distances"]))
         return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
-    def _graph(self, vector: Sequence[float], k: int) -> list[tuple[str, float]]:
-        got = self._retrying(lambda: self.rows.query(query_embeddings=[vector], n_results=k, include=["distances"]))
+    def _graph(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        got = self._retrying(lambda: self.rows.query(query_embeddings=[list(map(float, vector))], n_results=k,
+                                                            include=["distances"]))
         return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
     def lexical(self, query: str) -> np.ndarray:
@@ -1129,9 +1131,11 @@ def _interned(record: Record) -> Record:
 
 
 @lru_cache(maxsize=2048)
-def _embed_query(model: str, text: str) -> list[float]:
+def _embed_query(model: str, text: str) -> np.ndarray:
+    # An array, not a list of floats: 1.5 KB a question instead of 12 KB, so the cache stays ~3 MB.
     started = time.perf_counter()
-    vector = get_encoder(model).query(text).tolist()
+    vector = np.asarray(get_encoder(model).query(text), dtype=np.float32)
+    vector.flags.writeable = False
     _model_time.ms = model_ms() + (time.perf_counter() - started) * 1000
     return vector
 
