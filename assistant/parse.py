@@ -1,0 +1,396 @@
+"""Stages 2 and 3 of reading a question: operator cues, then a plan.
+
+    links = understand.link(question, vocab)      # stage 1: names → catalog rows
+    cues = read_cues(links)                      # stage 2: operators, measures, conditions
+    plan = compose(links, cues)                  # stage 3: one typed Plan (with a confidence)
+    parse(question, vocab)                       # all three, plus compound questions ("…、占比多少")
+
+Each stage is a plain function of the previous one's output, testable on its own. Measures are
+chosen from the evidence of what is named (an indicator, a category, a project) and the cue words;
+the operation from operator cues and their arguments. Ambiguity does not pick a winner silently:
+it lowers the confidence, and a name that fits several projects becomes a clarifying question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant import lexicon as lx
+from assistant.plan import Cond, Condition, Measure, Op, Plan, Scope
+from assistant.understand import Links, has_any, link
+from assistant.vocabulary import Vocabulary
+
+AGGREGATES = frozenset({Op.SUM, Op.AVERAGE, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.SHARE, Op.DIFFERENCE, Op.RATIO,
+                        Op.COUNT, Op.ALL_HAVE})
+_COUNT_THING = re.compile(r"(几|多少)(个|项|条|类)?(?:(?!钱|万|元|台|次|名|人|家).){0,6}?(项目|指标|经费)"
+                          r"|(项目|指标)(的)?(数量|个数|总数|条数|有几|有多少|共有几|一共有几|一共几|共几|是几|几个|多少个)|(项目)数"
+                          r"|(设|设置|设了|列了|包含|包括)(了)?(几|多少)(个|项|条)")
+_INDICATOR_EXTREME = re.compile(r"指标.{0,4}(最多|最少)|(最多|最少).{0,4}指标")
+
+
+@dataclass
+class Cues:
+    """Stage 2: what the question's words say about the operation and the measure."""
+
+    sum: bool = False
+    average: bool = False
+    maximum: bool = False
+    minimum: bool = False
+    bounded: bool = False  # "最多配几名": a superlative bounding a value
+    compare: bool = False  # "哪个…多"
+    count: str = ""  # what is counted: "projects" | "indicators" | ""
+    share: bool = False
+    share_weak: bool = False
+    difference: bool = False
+    ratio: bool = False
+    sort: bool = False
+    ascending: bool = False
+    top: int = 0
+    listing: bool = False
+    exists: bool = False
+    all_have: bool = False
+    reverse: bool = False
+    negation: bool = False
+    amount: bool = False
+    funding: bool = False
+    goal: bool = False
+    value: bool = False
+    quantity: bool = False
+    indicator_word: bool = False
+    all_indicators: bool = False
+    project_list: bool = False
+    indicator_extreme: bool = False
+    column: str = "total"
+    column_named: bool = False
+    unit: str = ""
+    value_field: str = ""
+    conditions: list[Condition] = field(default_factory=list)
+    single_ref: bool = False
+    plural_ref: bool = False
+    elliptical: bool = False  # leans on the conversation ("…呢", very short)
+    described: bool = False
+    across: bool = False  # explicitly about every project ("哪些项目", "所有")
+    domain: bool = False  # some word of the domain
+
+    @property
+    def ops(self) -> bool:
+        return any((self.sum, self.average, self.maximum, self.minimum, self.count, self.share, self.difference,
+                    self.ratio, self.sort, self.top, self.all_have))
+
+
+def _number(text: str) -> int:
+    return int(text) if text.isdigit() else lx.NUMERALS.get(text, 0)
+
+
+def read_cues(links: Links) -> Cues:
+    """Stage 2: operator, measure and condition cues of a linked question."""
+    q = links.cue_text
+    c = Cues()
+    c.sum = has_any(q, lx.SUM)
+    c.average = has_any(q, lx.AVERAGE)
+    c.bounded = bool(lx.BOUNDED.search(q)) and not re.search(r"哪|谁", q)
+    c.maximum = has_any(q, lx.MAXIMUM) and not c.bounded
+    c.minimum = has_any(q, lx.MINIMUM) and not c.bounded
+    if c.maximum and c.minimum:  # "最多的和最少的": keep the first said
+        first_max = min(q.find(w) for w in lx.MAXIMUM if w in q)
+        first_min = min(q.find(w) for w in lx.MINIMUM if w in q)
+        c.maximum, c.minimum = first_max < first_min, first_min < first_max
+    c.compare = bool(lx.COMPARE.search(q))
+    if c.compare and not (c.maximum or c.minimum):
+        m = lx.COMPARE.search(q)
+        assert m is not None
+        c.maximum, c.minimum = m.group(2) in "多高大贵", m.group(2) in "少低小便宜"
+    m = _COUNT_THING.search(q)
+    if m:
+        thing = m.group(3) or m.group(4) or m.group(7) or ""
+        c.count = "indicators" if thing == "指标" or (not thing and "指标" in q) else "projects"
+    c.indicator_extreme = bool(_INDICATOR_EXTREME.search(q)) or (("指标" in q) and (c.maximum or c.minimum)
+                                                                  and not has_any(q, lx.AMOUNT) and not links.has_category)
+    c.share = has_any(q, lx.SHARE) and not has_any(q, ("占用",))
+    c.share_weak = has_any(q, lx.SHARE_WEAK)
+    c.difference = bool(lx.DIFFERENCE.search(q))
+    c.ratio = bool(lx.RATIO.search(q))
+    c.sort = has_any(q, lx.SORT)
+    c.ascending = has_any(q, lx.ASCENDING)
+    top = lx.TOP.search(q)
+    if top:
+        c.top = _number(top.group(1) or top.group(3) or top.group(4) or "")
+        if top.group(4) and re.search(r"最(低|少|小)", top.group(0)):
+            c.ascending = True
+    c.listing = has_any(q, lx.LIST)
+    c.exists = has_any(q, lx.EXISTS)
+    c.all_have = bool(lx.ALL_HAVE.search(q)) and has_any(q, (*lx.QUESTION_MARKS, "没有"))
+    c.reverse = has_any(q, lx.REVERSE)
+    c.negation = has_any(q.replace("有没有", "").replace("是不是", ""), lx.NEGATION)
+    c.funding = has_any(q, lx.FUNDING)
+    c.goal = has_any(q, lx.GOAL) and not has_any(q, ("目标值",))
+    c.value = has_any(q, lx.VALUE)
+    c.quantity = bool(lx.QUANTITY.search(q)) and not re.search(r"多少元|几元", q)
+    c.indicator_word = "指标" in q
+    c.all_indicators = has_any(q, lx.ALL_INDICATORS)
+    c.project_list = has_any(q, lx.PROJECT_LIST)
+    for word, column in lx.COLUMN_WORDS:
+        if word in q:
+            c.column, c.column_named = column, True
+            break
+    c.amount = has_any(q, lx.AMOUNT) or (c.column_named and (c.sum or c.average or c.maximum or c.minimum))
+    if lx.YUAN.search(q) and not c.quantity:
+        c.unit, c.amount = "元", True
+    elif has_any(q, lx.WAN):
+        c.unit = "万元"
+    annual, period = has_any(q, lx.ANNUAL_WORDS), has_any(q, lx.PERIOD_WORDS)
+    c.value_field = "annual" if annual and not period else "period" if period and not annual else ""
+    c.single_ref = has_any(q, lx.SINGLE_REF)
+    c.plural_ref = has_any(q, lx.PLURAL_REF)
+    c.described = has_any(q, lx.DESCRIBED)
+    c.across = has_any(q, lx.ACROSS_PROJECTS)
+    c.elliptical = q.rstrip("?").endswith("呢") or len(q.rstrip("?")) <= 6
+    c.domain = has_any(q, lx.DOMAIN_WORDS) or c.funding or c.goal or c.amount or c.indicator_word
+    c.conditions = _conditions(links, c)
+    return c
+
+
+def _conditions(links: Links, c: Cues) -> list[Condition]:
+    q = links.cue_text
+    out: list[Condition] = []
+    if lx.EMPTY_ANNUAL.search(q):
+        out.append(Condition(Cond.EMPTY_ANNUAL))
+    elif lx.EMPTY_VALUE.search(q) and "指标" in q:
+        out.append(Condition(Cond.EMPTY_VALUE))
+    if has_any(q, lx.VAGUE):
+        out.append(Condition(Cond.VAGUE_VALUE))
+    if has_any(q, lx.DIFFERENT) and "年度" in q and "周期" in q:
+        out.append(Condition(Cond.VALUES_DIFFER))
+    if links.value_token and "指标" in q and (c.listing or c.count) and not links.mentions:
+        out.append(Condition(Cond.VALUE_CONTAINS, links.value_token))
+    m = lx.COMPARATOR.search(q)
+    if m and not links.mentions and not links.value_token.endswith(("%", "个", "次", "台", "名", "家", "人")):
+        word = m.group(1) or m.group(6) or ""
+        number = float(m.group(2) or m.group(4))
+        unit = m.group(3) or m.group(5) or ""
+        amount = number / 10000 if unit == "元" else number
+        kind = Cond.AMOUNT_LT if word in lx.LESS_WORDS else Cond.AMOUNT_GT
+        out.append(Condition(kind, amount))
+    about_projects = c.project_list or c.across or "项目" in q
+    if links.has_category and about_projects and not links.matches:
+        lacks = c.negation and not c.all_have
+        for code in (*links.level2, *links.level1):
+            out.append(Condition(Cond.LACKS_CATEGORY if lacks else Cond.HAS_CATEGORY, code))
+    if c.column_named and c.column != "total" and "项目" in q and not links.matches and not (c.sum or c.average):
+        out.append(Condition(Cond.USES_COLUMN, c.column))
+    return out
+
+
+# -- stage 3 ------------------------------------------------------------------------------------------
+def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
+    """What is measured, and how sure the words make it (0..1)."""
+    named = bool(links.matches)
+    aggregate = c.sum or c.average or c.share or c.difference or c.ratio or c.sort or bool(c.top)
+    if c.funding and not aggregate:
+        return Measure.FUNDING, 0.9
+    if c.column_named and named and not aggregate and has_any(links.cue_text, (*lx.QUESTION_MARKS, "是")) \
+            and not links.has_category and not links.mentions:
+        return Measure.FUNDING, 0.8
+    if c.column_named and not named and "项目" not in links.cue_text and not aggregate and c.exists:
+        return Measure.FUNDING, 0.6  # "有没有其他资金": about the project talked about
+    if c.count == "indicators" or c.indicator_extreme:
+        per_project = c.maximum or c.minimum or c.sort or bool(c.top) or c.average
+        return (Measure.INDICATOR_COUNT if per_project else Measure.INDICATORS), 0.9
+    if any(cd.kind in (Cond.AMOUNT_GT, Cond.AMOUNT_LT) for cd in c.conditions) and not aggregate:
+        return Measure.PROJECTS, 0.8
+    row_condition = any(cd.kind in (Cond.EMPTY_ANNUAL, Cond.EMPTY_VALUE, Cond.VAGUE_VALUE, Cond.VALUES_DIFFER,
+                                    Cond.VALUE_CONTAINS) for cd in c.conditions)
+    if row_condition:
+        return Measure.INDICATORS, 0.9
+    if any(cd.kind in (Cond.HAS_CATEGORY, Cond.LACKS_CATEGORY, Cond.USES_COLUMN) for cd in c.conditions):
+        return Measure.PROJECTS, 0.85
+    if c.reverse and not named and (c.indicator_word or links.value_token or links.mentions) and not aggregate:
+        return Measure.INDICATORS, 0.8
+    if links.mentions and not (c.amount and aggregate):
+        if c.reverse or (c.listing and not named):
+            return Measure.INDICATORS, 0.8
+        return Measure.INDICATOR_VALUE, 0.9
+    if c.quantity and not (c.amount and not c.value):
+        return Measure.INDICATOR_VALUE, 0.8
+    if links.has_category:
+        asks_rows = c.listing or c.exists or c.all_indicators or c.all_have or c.count
+        if c.value and not asks_rows:
+            return Measure.INDICATOR_VALUE, 0.8
+        return Measure.INDICATORS, 0.85
+    if c.indicator_word and (c.listing or c.exists or c.all_indicators or c.all_have):
+        return Measure.INDICATORS, 0.85
+    if c.goal and not c.indicator_word:
+        return Measure.GOAL, 0.85
+    if c.amount or (c.column_named and aggregate):
+        return Measure.AMOUNT, 0.85
+    if c.count == "projects" or c.project_list:
+        return Measure.PROJECTS, 0.8
+    if aggregate or c.maximum or c.minimum:
+        return Measure.AMOUNT, 0.6  # "哪个最多", "加起来多少": about money unless said otherwise
+    if c.indicator_word:
+        return Measure.INDICATORS, 0.7
+    if c.value and (named or links.departments):
+        return Measure.INDICATOR_VALUE, 0.6
+    if named:
+        return Measure.INDICATORS, 0.5
+    if c.value:
+        return Measure.INDICATOR_VALUE, 0.4
+    return Measure.INDICATORS, 0.2
+
+
+def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
+    """The operation over the scope, and how sure the words make it (0..1)."""
+    named = len(links.matches)
+    several = named > 1 or sum(len(m.names) for m in links.matches) > 1
+    if links.outside:
+        return Op.REFUSE, 1.0
+    if c.difference and (several or c.plural_ref):
+        return Op.DIFFERENCE, 0.9
+    if c.ratio and (several or c.plural_ref):
+        return Op.RATIO, 0.9
+    if (c.share or (c.share_weak and measure is Measure.AMOUNT)) and measure in (Measure.AMOUNT, Measure.PROJECTS,
+                                                                                  Measure.FUNDING):
+        return Op.SHARE, 0.9
+    if c.top and measure in (Measure.AMOUNT, Measure.INDICATOR_COUNT, Measure.PROJECTS):
+        return Op.TOP, 0.9
+    if c.sort and measure in (Measure.AMOUNT, Measure.INDICATOR_COUNT, Measure.PROJECTS):
+        return Op.SORT, 0.9
+    if c.average and measure in (Measure.AMOUNT, Measure.INDICATOR_COUNT, Measure.PROJECTS):
+        return Op.AVERAGE, 0.9
+    if c.all_have and measure in (Measure.INDICATORS, Measure.PROJECTS, Measure.INDICATOR_VALUE):
+        return Op.ALL_HAVE, 0.85
+    if (c.maximum or c.minimum) and measure in (Measure.AMOUNT, Measure.INDICATOR_COUNT, Measure.PROJECTS,
+                                                Measure.FUNDING):
+        if named == 1 and not several and not c.compare and not c.across and measure is not Measure.INDICATOR_COUNT:
+            return Op.LOOKUP, 0.6  # "信创经费最多能花多少": one project's amount
+        return (Op.MAX if c.maximum else Op.MIN), 0.9
+    if c.count and measure in (Measure.PROJECTS, Measure.INDICATORS):
+        return Op.COUNT, 0.9
+    if c.sum and measure in (Measure.AMOUNT, Measure.INDICATOR_COUNT, Measure.PROJECTS, Measure.FUNDING):
+        if named == 1 and not several and not links.departments:
+            return Op.LOOKUP, 0.8
+        return Op.SUM, 0.9
+    if c.reverse and not named and measure in (Measure.INDICATORS, Measure.INDICATOR_VALUE) and (
+            links.mentions or links.value_token or not links.has_category):
+        return Op.REVERSE, 0.85
+    if measure in (Measure.INDICATORS, Measure.INDICATOR_VALUE) and (c.maximum or c.minimum) and not named:
+        return Op.LIST, 0.6  # "满意度要求最高的": values are text; show them side by side
+    has_row_conditions = bool(c.conditions)
+    if c.exists and measure is Measure.FUNDING:
+        return Op.LOOKUP, 0.8
+    if c.exists and not c.listing and (named or has_row_conditions or c.project_list or links.mentions
+                                       or (measure is Measure.INDICATORS and links.has_category)) \
+            and not (links.mentions and measure is Measure.INDICATOR_VALUE and named):
+        return Op.EXISTS, 0.8
+    if has_row_conditions and not named:
+        return Op.LIST, 0.85
+    if measure is Measure.PROJECTS:
+        return Op.LIST, 0.8
+    if c.listing and measure is Measure.INDICATORS:
+        return Op.LIST, 0.85
+    if c.listing and measure is Measure.AMOUNT and not named:
+        return Op.LIST, 0.7
+    if named or links.mentions:
+        return Op.LOOKUP, 0.8
+    if measure in (Measure.AMOUNT, Measure.FUNDING, Measure.GOAL):
+        if links.departments and measure is Measure.AMOUNT and not c.described:
+            return Op.SUM, 0.6
+        return Op.LOOKUP, 0.6  # a described project: retrieval chooses it
+    if measure is Measure.INDICATORS and links.has_category:
+        return Op.LIST, 0.8
+    if measure is Measure.INDICATOR_VALUE:
+        return Op.LOOKUP, 0.5
+    if measure is Measure.INDICATOR_COUNT:
+        return Op.COUNT, 0.6
+    return Op.SEARCH, 0.3
+
+
+def scope_of(links: Links, c: Cues) -> Scope:
+    s = Scope()
+    for m in sorted(links.matches, key=lambda m: links.text.find(m.text)):
+        s.projects.extend(n for n in m.names if n not in s.projects)
+        s.project_ids.extend(p.id for p in m.projects if p.id not in s.project_ids)
+    s.departments = list(links.departments)
+    s.years = list(links.years)
+    s.level1, s.level2 = list(links.level1), list(links.level2)
+    names = list(dict.fromkeys(i.indicator for i in links.mentions))
+    if links.mentions:
+        s.indicators = names
+        if links.matches or links.mentioned_by_value:
+            s.indicator_ids = [i.id for i in links.mentions]
+    s.conditions = list(c.conditions)
+    return s
+
+
+def compose(links: Links, c: Cues) -> Plan:
+    """Stage 3: the plan for a linked question and its cues."""
+    if links.outside:
+        return Plan(Op.REFUSE, Measure.PROJECTS, confidence=1.0)
+    measure, sure_measure = choose_measure(links, c)
+    op, sure_op = choose_op(links, c, measure)
+    if op is Op.REFUSE:
+        return Plan(Op.REFUSE, confidence=1.0)
+    if op is Op.LIST and measure is Measure.INDICATOR_VALUE:
+        measure = Measure.INDICATORS
+    if op is Op.COUNT and measure is Measure.INDICATOR_COUNT:
+        measure = Measure.INDICATORS
+    plan = Plan(op, measure, scope_of(links, c), column=c.column if measure is Measure.AMOUNT else "total",
+                unit=c.unit or ("%" if op is Op.SHARE else ""), value_field=c.value_field,
+                order="asc" if c.ascending or (op is Op.TOP and c.minimum) else "desc")
+    if op is Op.TOP:
+        plan.k = max(1, min(c.top or 3, 100))
+    if op in (Op.MAX, Op.MIN):
+        plan.order = "desc" if op is Op.MAX else "asc"
+    plan.confidence = round(min(sure_measure, sure_op), 3)
+    return plan
+
+
+@dataclass
+class Parsed:
+    """A question read: the links, the cues and the plan they make."""
+
+    links: Links
+    cues: Cues
+    plan: Plan
+
+
+_COVERED = ({Measure.INDICATORS, Measure.INDICATOR_VALUE}, {Measure.AMOUNT, Measure.FUNDING})
+
+
+def _covered(first: Plan, second: Plan) -> bool:
+    if second.op in (Op.SEARCH, Op.REFUSE):
+        return True
+    if second.op is Op.LOOKUP and (second.measure == first.measure
+                                   or any({first.measure, second.measure} <= group for group in _COVERED)):
+        return True
+    return (second.op, second.measure) == (first.op, first.measure)
+
+
+def parse(question: str, vocab: Vocabulary) -> Parsed:
+    """Read one question (no conversation) into a plan; compound questions become `then` chains."""
+    links = link(question, vocab)
+    cues = read_cues(links)
+    plan = compose(links, cues)
+    clauses = [s for s in re.split(lx.CLAUSE_SPLIT.pattern + "|、", links.text) if len(s) >= 2]
+    if len(clauses) < 2 or plan.op is Op.REFUSE:
+        return Parsed(links, cues, plan)
+    first_links = link(clauses[0], vocab)
+    first = compose(first_links, read_cues(first_links))
+    chain = first
+    for clause in clauses[1:]:
+        clause_links = link(clause, vocab)
+        clause_cues = read_cues(clause_links)
+        if clause_links.matches or clause_links.mentions or not (clause_cues.ops or clause_cues.domain):
+            return Parsed(links, cues, plan)  # names of its own: one plan over all names reads it better
+        second = compose(clause_links, clause_cues)
+        if _covered(chain, second) or first.op in (Op.SEARCH, Op.REFUSE):
+            continue
+        second.scope.previous = True
+        chain.then = second
+        chain = second
+    if first.then is None:
+        return Parsed(links, cues, plan)
+    # The first clause's plan reads the names of the whole question (a department named later).
+    first.scope = plan.scope if plan.op is first.op else first.scope
+    return Parsed(links, cues, first)
