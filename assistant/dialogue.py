@@ -245,5 +245,7 @@ def remember(state: DialogueState, plan: Plan, result: Result | None) -> None:
         state.items = [r.id for r in last.rows]
     elif last.groups and any(rows for _, rows in last.groups):
         state.items = [r.id for _, rows in last.groups for r in rows]
-    elif last.projects:
-        state.items = [p.id for p in last.projects]
+    elif len(last.projects) > 1:
+        state.items = [p.id for p in last.projects]  # a list of projects: "第二个" is a project
+    else:
+        state.items = []

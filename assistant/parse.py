@@ -205,8 +205,8 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
         return Measure.INDICATORS, 0.9
     if any(cd.kind in (Cond.HAS_CATEGORY, Cond.LACKS_CATEGORY, Cond.USES_COLUMN) for cd in c.conditions):
         return Measure.PROJECTS, 0.85
-    if c.reverse and not named and (c.indicator_word or links.value_token or links.mentions) and not aggregate:
-        return Measure.INDICATORS, 0.8
+    if c.reverse and not named and not aggregate and not (c.maximum or c.minimum or c.amount or c.count or c.funding):
+        return Measure.INDICATORS, 0.75  # "节约用水用电是哪个项目提出的": rows, then their project
     if links.mentions and not (c.amount and aggregate):
         if c.reverse or (c.listing and not named):
             return Measure.INDICATORS, 0.8
