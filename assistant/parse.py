@@ -124,7 +124,8 @@ def read_cues(links: Links) -> Cues:
     c.reverse = has_any(q, lx.REVERSE)
     c.negation = has_any(q.replace("有没有", "").replace("是不是", ""), lx.NEGATION)
     c.funding = has_any(q, lx.FUNDING)
-    c.goal = has_any(q, lx.GOAL) and not has_any(q, ("目标值",))
+    unproject = q.replace("项目", "Ⓧ")  # "项目的" is not "目的"
+    c.goal = has_any(unproject, lx.GOAL) and not has_any(q, ("目标值",))
     c.value = has_any(q, lx.VALUE)
     c.quantity = bool(lx.QUANTITY.search(q)) and not re.search(r"多少元|几元", q)
     c.indicator_word = "指标" in q
@@ -173,7 +174,7 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
         kind = Cond.AMOUNT_LT if word in lx.LESS_WORDS else Cond.AMOUNT_GT
         out.append(Condition(kind, amount))
     about_projects = c.project_list or c.across or "项目" in q
-    if links.has_category and about_projects and not links.matches:
+    if links.has_category and about_projects and not links.matches and not c.all_have:
         lacks = c.negation and not c.all_have
         for code in (*links.level2, *links.level1):
             out.append(Condition(Cond.LACKS_CATEGORY if lacks else Cond.HAS_CATEGORY, code))
@@ -220,7 +221,7 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
         return Measure.INDICATORS, 0.85
     if c.indicator_word and (c.listing or c.exists or c.all_indicators or c.all_have):
         return Measure.INDICATORS, 0.85
-    if c.goal and not c.indicator_word:
+    if c.goal and not c.indicator_word and not (aggregate or c.maximum or c.minimum or c.count):
         return Measure.GOAL, 0.85
     if c.amount or (c.column_named and aggregate):
         return Measure.AMOUNT, 0.85

@@ -25,6 +25,9 @@ _STOP = {"工作", "经费", "项目", "服务", "补贴", "资金", "单位", "
 _YEAR = re.compile(r"(20[0-4]\d)\s*(?:年|年度)?")
 # A project-like name in the question: "城市绿化养护经费" (no 的/那/这 inside: those are descriptions).
 _NAMED = re.compile(r"([^\s的那这哪些个,。?!、:;|]{2,14}?(?:工作经费|项目经费|专项资金|经费|补贴|专项))")
+# Short category names that are also everyday words ("指标数量", "工作质量"): a category only
+# when followed by 指标/类/方面.
+_BARE_WORDS = frozenset({"数量", "质量", "成本", "时效"})
 _CATEGORY_POOL: tuple[Category, ...] = tuple(sorted(LEVEL2 + LEVEL1, key=lambda c: -max(len(v) for v in variants(c))))
 _VALUE_TOKEN = re.compile(r"[≥≤<>]?\d+(?:\.\d+)?(?:%|个|次|台|名|家|人次|人|天|元|万元|项|场|份|件|处|批次|套|户)")
 _ENGLISH = {k: v for k, v in lx.ENGLISH}
@@ -165,6 +168,7 @@ def match_projects(q: str, projects: list[Project]) -> list[ProjectMatch]:
     weaker overlaps are then looked for in what is left ("政府雇员工资和公用经费")."""
     out: list[ProjectMatch] = []
     seen: set[str] = set()
+    original = q
     for finder, strong in ((_strong_match, True), (_weak_match, False)):
         found = [(text, p) for p in projects if p.id not in seen and (text := finder(q, p))]
         if not found:
@@ -190,7 +194,27 @@ def match_projects(q: str, projects: list[Project]) -> list[ProjectMatch]:
     if any(m.strong for m in out):
         # A weak overlap next to a strong name is usually part of the question's other words.
         out = [m for m in out if m.strong or len(m.text) >= 4]
-    return out
+    return [m if m.strong or len(m.names) < 2 else _closest(m, original) for m in out]
+
+
+def _closest(m: ProjectMatch, q: str) -> ProjectMatch:
+    """A weak overlap shared by several names ("活动补贴"): the name clearly closest to the question
+    (a typo of 全民健身活动补贴), or all of them when none is."""
+    scored = sorted(((fuzz.partial_ratio(name_forms(n)[0], q), n) for n in m.names), reverse=True)
+    if scored[0][0] - scored[1][0] >= 5:
+        return ProjectMatch(m.text, [p for p in m.projects if p.project == scored[0][1]], m.strong)
+    return m
+
+
+def together(matches: list[ProjectMatch]) -> list[ProjectMatch]:
+    """Several names that each fit rows of several documents: keep the documents holding a row of
+    every name ("志愿服务经费和交通设施维护经费相差多少" is about one table, not five)."""
+    if len(matches) < 2 or all(len(m.projects) == 1 for m in matches):
+        return matches
+    shared = set.intersection(*({p.source for p in m.projects} for m in matches))
+    if not shared:
+        return matches
+    return [ProjectMatch(m.text, [p for p in m.projects if p.source in shared], m.strong) for m in matches]
 
 
 _REGION = re.compile(r"^[^省市区县]{1,8}?(?:自治区|省|市|区|县)(?=.{2,})")
@@ -228,7 +252,7 @@ def detect_categories(q: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     rest = q
     for c in _CATEGORY_POOL:
         for v in variants(c):
-            if len(v) >= 2 and v in rest:
+            if len(v) >= 2 and v in rest and (v not in _BARE_WORDS or re.search(f"{v}(类|指标|方面)", rest)):
                 (level2 if c.level == 2 else level1).append(c.code)
                 rest = rest.replace(v, "|")
                 break
@@ -281,7 +305,10 @@ def link(question: str, vocab: Vocabulary) -> Links:
     unnamed = q
     for name in mentioned:
         unnamed = unnamed.replace(name, "|")
-    links.matches = match_projects(unnamed, candidates)
+    for d in links.departments:  # "退役军人事务局" does not name the project 退役军人优抚服务费
+        for form in sorted(department_forms(d), key=len, reverse=True):
+            unnamed = unnamed.replace(form, "|")
+    links.matches = together(match_projects(unnamed, candidates))
     rest = unnamed
     for m in links.matches:
         rest = rest.replace(m.text, "|")
