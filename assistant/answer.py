@@ -188,6 +188,13 @@ def write_funding(d: Draft, p: Project, name: str, unit: str = "") -> None:
     d.say(f"{head}{tail},总计 {money(p.total, unit)}{d.ref(p)}。")
 
 
+def write_overview(d: Draft, p: Project, name: str, rows: list[Indicator], unit: str = "") -> None:
+    """A project named without a question about it: amount, goal and what its indicators cover."""
+    goal = f"绩效目标:{p.goal[:80]}{'…' if len(p.goal) > 80 else ''}" if p.goal else "未填写绩效目标"
+    covered = f"设置绩效指标{len(rows)}条,包括{categories_summary(rows)}" if rows else "没有可识别的绩效指标"
+    d.say(f"{name}:预算总计 {money(p.total, unit)};{goal};{covered}{d.ref(p)}。")
+
+
 def write_goal(d: Draft, p: Project, name: str) -> None:
     if p.goal:
         d.say(f"{name}的绩效目标:{p.goal}{d.ref(p)}")
@@ -231,7 +238,9 @@ def _per_project(d: Draft, r: Result, write: Callable[[Project, str], None]) -> 
 
 def w_lookup(d: Draft, r: Result, v: Vocabulary) -> None:
     plan, m = r.plan, r.plan.measure
-    if m in (Measure.AMOUNT, Measure.PROJECTS):
+    if m is Measure.PROJECTS:
+        _per_project(d, r, lambda p, name: write_overview(d, p, name, v.indicators_of(p), plan.unit))
+    elif m is Measure.AMOUNT:
         if plan.column != "total":
             label = Labeler(r.projects, r.duplicates)
             for p in r.projects[:MAX_PROJECTS]:

@@ -9,6 +9,8 @@ the winner replaces the rules' reading only when it is clear and fits the names 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from assistant.parse import Parsed
@@ -75,10 +77,11 @@ class Bank:
     def vote(self, parsed: Parsed) -> Plan | None:
         """A plan with the bank's (op, measure) when the vote is clear and fits the names; else None."""
         threshold = MIN_SIMILARITY.get(self.index.settings.embed_model)
-        if threshold is None:
-            return None
+        asked = masked(parsed)
+        if threshold is None or len(re.sub(r"某项目|某指标|某部门|[的了吗呢吧啊?,。!]", "", asked)) < 2:
+            return None  # nothing but names: no way of asking to vote on
         vectors = self._load()
-        query = np.asarray(self.index.embed_query(masked(parsed)), dtype=np.float32)
+        query = np.asarray(self.index.embed_query(asked), dtype=np.float32)
         query /= max(float(np.linalg.norm(query)), 1e-9)
         sims = vectors @ query
         order = np.argsort(-sims)[:K]

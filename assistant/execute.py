@@ -61,6 +61,7 @@ class Context:
     index: Index
     timings: dict[str, float]
     topic: str = ""  # what the question is about beyond its names (for choosing rows by meaning)
+    question: str = ""  # the question's normal form (for the unit it asks in: "几名")
     previous_projects: list[Project] = field(default_factory=list)
     previous_rows: list[Indicator] = field(default_factory=list)
 
@@ -186,7 +187,7 @@ def _values(plan: Plan, sel: Selection, ctx: Context) -> Result:
     goals: list[Project] = []
     for p in sel.projects[:MAX_PROJECTS]:
         rows = ctx.vocab.indicators_of(p)
-        pick = _by_unit(rows, ctx.topic)
+        pick = _by_unit(rows, ctx.question or ctx.topic)
         if pick is None and rows:
             hits = search(ctx.index, ctx.topic or p.project, Filters(projects=[p]), k=3, timings=ctx.timings,
                           pool=[p, *rows])

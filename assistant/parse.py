@@ -142,9 +142,13 @@ def read_cues(links: Links) -> Cues:
         c.unit = "万元"
     annual, period = has_any(q, lx.ANNUAL_WORDS), has_any(q, lx.PERIOD_WORDS)
     c.value_field = "annual" if annual and not period else "period" if period and not annual else ""
-    c.single_ref = has_any(q, lx.SINGLE_REF)
-    c.plural_ref = has_any(q, lx.PLURAL_REF)
     c.described = has_any(q, lx.DESCRIBED)
+    c.single_ref = has_any(q, lx.SINGLE_REF)
+    if c.single_ref and c.described and not has_any(q, ("它", "其", "该")):
+        # "给雇员发钱的那个项目": a description, not a pointer back at the conversation.
+        head = re.split("|".join(lx.DESCRIBED), q)[0]
+        c.single_ref = len(re.sub(r"[的那这个是哪些么呢吗?]", "", head)) < 2
+    c.plural_ref = has_any(q, lx.PLURAL_REF)
     c.across = has_any(q, lx.ACROSS_PROJECTS)
     c.elliptical = q.rstrip("?").endswith("呢") or len(q.rstrip("?")) <= 6
     c.domain = has_any(q, lx.DOMAIN_WORDS) or c.funding or c.goal or c.amount or c.indicator_word
@@ -173,7 +177,7 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
         amount = number / 10000 if unit == "元" else number
         kind = Cond.AMOUNT_LT if word in lx.LESS_WORDS else Cond.AMOUNT_GT
         out.append(Condition(kind, amount))
-    about_projects = c.project_list or c.across or "项目" in q
+    about_projects = c.project_list or "项目" in q
     if links.has_category and about_projects and not links.matches and not c.all_have:
         lacks = c.negation and not c.all_have
         for code in (*links.level2, *links.level1):
@@ -234,7 +238,7 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
     if c.value and (named or links.departments):
         return Measure.INDICATOR_VALUE, 0.6
     if named:
-        return Measure.INDICATORS, 0.5
+        return Measure.PROJECTS, 0.5  # a bare name: an overview of the project
     if c.value:
         return Measure.INDICATOR_VALUE, 0.4
     return Measure.INDICATORS, 0.2

@@ -87,6 +87,7 @@ class _Turn:
     pending: Pending | None = None
     note: str = ""
     topic: str = ""
+    question: str = ""
 
 
 class Assistant:
@@ -140,7 +141,7 @@ class Assistant:
             conversation.pending = turn.pending
         else:
             conversation.pending = None
-            ctx = Context(v, self.index, timings, turn.topic)
+            ctx = Context(v, self.index, timings, turn.topic, turn.question)
             ctx.previous_projects, ctx.previous_rows = _previous_sets(turn.plan, conversation, v)
             result = execute(turn.plan, ctx)
             if turn.plan.op is Op.REFUSE:
@@ -188,7 +189,8 @@ class Assistant:
             clarify, pending = ask_which(plan, which, f"“{question}”指的是哪个项目?")
             return _Turn(plan, question, clarify, pending, note, about)
         resolved = question if plan is parsed.plan else A.describe(plan)
-        turn = self._settle(_Turn(plan, resolved, note=note, topic=about), parsed, question, v, timings)
+        turn = self._settle(_Turn(plan, resolved, note=note, topic=about, question=parsed.links.cue_text), parsed,
+                            question, v, timings)
         return turn
 
     def _second_opinion(self, question: str, parsed: Parsed, v: Vocabulary,
