@@ -294,6 +294,12 @@ def w_list(d: Draft, r: Result, v: Vocabulary) -> None:
     _duplicate_notes(d, r)
     if plan.measure is Measure.PROJECTS:
         what = _projects_what(plan, v)
+        lacks = [c for c in s.conditions if c.kind is Cond.LACKS_CATEGORY]
+        if not r.projects and lacks and len(lacks) == len(s.conditions):
+            asked = category_names([str(c.arg) for c in lacks if len(str(c.arg)) == 1],
+                                   [str(c.arg) for c in lacks if len(str(c.arg)) == 2])
+            d.say(f"没有。{_scope_words(plan, v)}{r.scope_size}个项目都设置了{asked}。")
+            return
         if not r.projects:
             d.found = False
             d.say(f"没有{what}。" if s.conditions else T_NOT_FOUND)
@@ -323,7 +329,9 @@ def w_list(d: Draft, r: Result, v: Vocabulary) -> None:
         what = f"{asked}中{what}" if asked else what
         if not rows:
             d.found = False
-            d.say(T_NO_ROWS.format(what=what))
+            named = [p for p in r.projects or v.projects if s.names_projects and p.id in set(s.project_ids)]
+            who = f"{'、'.join(label(p) for p in named)}中" if named else ""
+            d.say(f"{who}{T_NO_ROWS.format(what=what)}".rstrip("。") + f"{d.refs(named)}。")
             _empty_hint(d, r, v)
             return
         d.say(T_ROWS.format(what=what, n=len(rows)))
@@ -587,6 +595,9 @@ def w_all_have(d: Draft, r: Result, v: Vocabulary) -> None:
 
 def w_exists(d: Draft, r: Result, v: Vocabulary) -> None:
     plan = r.plan
+    if any(c.kind in ROW_CONDITIONS for c in plan.scope.conditions):
+        w_list(d, r, v)
+        return
     if plan.measure is Measure.PROJECTS:
         what = _projects_what(plan, v)
         if not r.projects:

@@ -31,6 +31,7 @@ class Selection:
     rows: list[Indicator]
     problem: str = ""  # unknown_project | no_year | empty
     detail: str = ""
+    considered: int = 0  # projects in scope before the project conditions
 
 
 @dataclass
@@ -97,6 +98,7 @@ def select(plan: Plan, ctx: Context) -> Selection:
             years = sorted({p.year for p in projects if p.year})
             return Selection([], [], "no_year", "、".join(f"{y}年" for y in years))
         projects = in_year
+    considered = len(projects)
     for cond in s.conditions:
         if cond.kind in PROJECT_CONDITIONS:
             test = PROJECT_CONDITIONS[cond.kind][0]
@@ -120,7 +122,7 @@ def select(plan: Plan, ctx: Context) -> Selection:
         if cond.kind in INDICATOR_CONDITIONS:
             test = ROW_CONDITIONS[cond.kind][0]
             rows = [i for i in rows if test(i, cond)]
-    return Selection(projects, rows)
+    return Selection(projects, rows, considered=considered)
 
 
 def duplicates(projects: list[Project]) -> dict[tuple[str, int], list[str]]:
@@ -144,7 +146,7 @@ def _numbers(plan: Plan, projects: list[Project], ctx: Context) -> list[tuple[Pr
 
 
 def _result(plan: Plan, sel: Selection, **kw: object) -> Result:
-    r = Result(plan, scope_size=len(sel.projects), duplicates=duplicates(sel.projects))
+    r = Result(plan, scope_size=max(len(sel.projects), sel.considered), duplicates=duplicates(sel.projects))
     for k, value in kw.items():
         setattr(r, k, value)
     return r
@@ -362,6 +364,8 @@ def op_all_have(plan: Plan, sel: Selection, ctx: Context) -> Result:
 
 
 def op_exists(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    if any(c.kind in INDICATOR_CONDITIONS for c in plan.scope.conditions):
+        return op_list(plan, sel, ctx)
     if plan.measure is Measure.PROJECTS:
         return _result(plan, sel, projects=sel.projects, found=bool(sel.projects))
     if plan.measure is Measure.INDICATOR_VALUE and not plan.scope.has_category:

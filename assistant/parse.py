@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant import lexicon as lx
-from assistant.plan import Cond, Condition, Measure, Op, Plan, Scope
+from assistant.plan import INDICATOR_CONDITIONS, Cond, Condition, Measure, Op, Plan, Scope
 from assistant.understand import Links, has_any, link
 from assistant.vocabulary import Vocabulary
 
@@ -25,7 +25,10 @@ AGGREGATES = frozenset({Op.SUM, Op.AVERAGE, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.
                         Op.COUNT, Op.ALL_HAVE})
 _COUNT_THING = re.compile(r"(几|多少)(个|项|条|类)?(?:(?!钱|万|元|台|次|名|人|家).){0,6}?(项目|指标|经费)"
                           r"|(项目|指标)(的)?(数量|个数|总数|条数|有几|有多少|共有几|一共有几|一共几|共几|是几|几个|多少个)|(项目)数"
-                          r"|(设|设置|设了|列了|包含|包括)(了)?(几|多少)(个|项|条)")
+                          r"|(设|设置|设了|列了|包含|包括)(了)?(几|多少)(个|项|条)"
+                          r"|(指标|项目)[^,,。?]{0,4}?(几|多少)(个|项|条)")
+_COUNT_INDICATORS = re.compile(r"(几|多少)(个|项|条)?[^,,。?]{0,6}?指标|指标[^,,。?]{0,4}?(几|多少)(个|项|条)"
+                               r"|指标(的)?(数量|个数|总数|条数)|(设|设置|设了|列了)(了)?(几|多少)(个|项|条)")
 _INDICATOR_EXTREME = re.compile(r"指标.{0,4}(最多|最少)|(最多|最少).{0,4}指标")
 
 
@@ -101,10 +104,8 @@ def read_cues(links: Links) -> Cues:
         m = lx.COMPARE.search(q)
         assert m is not None
         c.maximum, c.minimum = m.group(2) in "多高大贵", m.group(2) in "少低小便宜"
-    m = _COUNT_THING.search(q)
-    if m:
-        thing = m.group(3) or m.group(4) or m.group(7) or ""
-        c.count = "indicators" if thing == "指标" or (not thing and "指标" in q) else "projects"
+    if _COUNT_THING.search(q):  # "每个项目有几个指标" counts indicators; "有满意度指标的项目有几个" projects
+        c.count = "indicators" if _COUNT_INDICATORS.search(q) else "projects"
     c.indicator_extreme = bool(_INDICATOR_EXTREME.search(q)) or (("指标" in q) and (c.maximum or c.minimum)
                                                                   and not has_any(q, lx.AMOUNT) and not links.has_category)
     c.share = has_any(q, lx.SHARE) and not has_any(q, ("占用",))
@@ -288,6 +289,8 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
                                        or (measure is Measure.INDICATORS and links.has_category)) \
             and not (links.mentions and measure is Measure.INDICATOR_VALUE and named):
         return Op.EXISTS, 0.8
+    if any(cd.kind in INDICATOR_CONDITIONS for cd in c.conditions) and measure is Measure.INDICATORS:
+        return (Op.EXISTS if c.exists and not c.listing else Op.LIST), 0.85
     if has_row_conditions and not named:
         return Op.LIST, 0.85
     if measure is Measure.PROJECTS:

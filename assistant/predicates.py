@@ -70,8 +70,8 @@ ProjectTest = Callable[[Project, list[Indicator], Condition], bool]
 
 # What each condition keeps, and how an answer names the rows kept ({arg} filled in).
 ROW_CONDITIONS: dict[Cond, tuple[RowTest, str]] = {
-    Cond.EMPTY_ANNUAL: (lambda i, c: empty_annual(i), "没有填写年度指标值的指标"),
-    Cond.EMPTY_VALUE: (lambda i, c: empty_value(i), "实施周期指标值和年度指标值都没有填写的指标"),
+    Cond.EMPTY_ANNUAL: (lambda i, c: empty_annual(i), "年度指标值未填写的指标"),
+    Cond.EMPTY_VALUE: (lambda i, c: empty_value(i), "实施周期指标值和年度指标值都未填写的指标"),
     Cond.VAGUE_VALUE: (lambda i, c: vague_value(i), "指标值无法量化核验的指标"),
     Cond.VALUES_DIFFER: (lambda i, c: values_differ(i), "年度指标值与实施周期指标值不同的指标"),
     Cond.VALUE_CONTAINS: (lambda i, c: value_contains(i, str(c.arg)), "指标值含“{arg}”的指标"),
