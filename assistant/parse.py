@@ -104,7 +104,7 @@ def read_cues(links: Links) -> Cues:
         m = lx.COMPARE.search(q)
         assert m is not None
         c.maximum, c.minimum = m.group(2) in "多高大贵", m.group(2) in "少低小便宜"
-    if _COUNT_THING.search(q):  # "每个项目有几个指标" counts indicators; "有满意度指标的项目有几个" projects
+    if _COUNT_THING.search(q.replace("哪几", "哪些")):  # "每个项目有几个指标" counts indicators; "有满意度指标的项目有几个" projects
         c.count = "indicators" if _COUNT_INDICATORS.search(q) else "projects"
     c.indicator_extreme = bool(_INDICATOR_EXTREME.search(q)) or (("指标" in q) and (c.maximum or c.minimum)
                                                                   and not has_any(q, lx.AMOUNT) and not links.has_category)
