@@ -178,7 +178,8 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
         amount = number / 10000 if unit == "元" else number
         kind = Cond.AMOUNT_LT if word in lx.LESS_WORDS else Cond.AMOUNT_GT
         out.append(Condition(kind, amount))
-    about_projects = c.project_list or "项目" in q
+    # "两个健康那个项目满意度要多少" describes one project; "设置了满意度指标的项目有哪些" asks for several.
+    about_projects = (c.project_list or "项目" in q) and not (c.described and not (c.listing or c.count or c.exists))
     if links.has_category and about_projects and not links.matches and not c.all_have:
         lacks = c.negation and not c.all_have
         for code in (*links.level2, *links.level1):
