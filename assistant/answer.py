@@ -406,7 +406,7 @@ def w_count(d: Draft, r: Result, v: Vocabulary) -> None:
             d.found = False
             d.say(f"没有{what}。")
             return
-        d.say(f"{what}共{len(r.projects)}个:")
+        d.say(f"{what}共{len(r.projects)}个{_per_source(r.projects, r)}:")
         d.listing((f"{label(p)}:{_amount_text(p, plan)}{d.ref(p)}" for p in r.projects), len(r.projects))
         return
     asked = category_names(plan.scope.level1, plan.scope.level2) or "绩效指标"
@@ -432,6 +432,16 @@ def w_count(d: Draft, r: Result, v: Vocabulary) -> None:
     d.listing((f"{label(p)}:{len(rows)}条{d.refs(rows)}" for p, rows in r.groups), len(r.groups))
 
 
+def _per_source(projects: list[Project], r: Result) -> str:
+    """"(其中 a.txt 7个、b.txt 7个)" when documents share department and year."""
+    if not r.duplicates:
+        return ""
+    counts: dict[str, int] = defaultdict(int)
+    for p in projects:
+        counts[p.source] += 1
+    return f"(其中{'、'.join(f'{s} {n}个' for s, n in counts.items())})"
+
+
 def _arithmetic(terms: list[float], unit: str, result: str) -> str:
     if len(terms) < 2 or len(terms) > 10:
         return ""
@@ -444,7 +454,7 @@ def w_sum(d: Draft, r: Result, v: Vocabulary) -> None:
         d.say(f"{_scope_words(plan, v)}{len(r.values)}个项目共设置绩效指标{count(r.number or 0)}条"
               f"{d.refs(p for p, _ in r.values[:MAX_LIST])}。")
         return
-    if r.duplicates and not plan.scope.names_projects:
+    if r.duplicates:
         _sum_by_source(d, r, v)
         return
     label = Labeler(r.projects, r.duplicates)
@@ -541,15 +551,16 @@ def w_share(d: Draft, r: Result, v: Vocabulary) -> None:
     if r.number is None:
         d.found = False
         return
-    a, b = r.terms
     label = Labeler(r.projects, r.duplicates)
     _duplicate_notes(d, r)
-    names = "、".join(f"{label(p)}{d.ref(p)}" for p in r.projects[:MAX_LIST])
-    docs = sorted({(p.department, p.year) for p in r.projects})
-    whole = "、".join(f"{dep}{y}年" for dep, y in docs)
     column = _amount_label(plan)
-    d.say(f"{names}的{column}为 {money(a, plan.unit)},占{whole}全部项目{column}合计 {money(b, plan.unit)} 的 "
-          f"{r.number:.2f}%({number(a, plan.unit)} ÷ {number(b, plan.unit)} = {r.number:.2f}%)。")
+    for source, a, b in r.by_source or [("", *r.terms)]:
+        part = [p for p in r.projects if not source or p.source == source]
+        names = "、".join(f"{label(p)}{d.ref(p)}" for p in part[:MAX_LIST])
+        whole = "、".join(f"{dep}{y}年" for dep, y in sorted({(p.department, p.year) for p in part}))
+        where = f"(来源:{source})" if source else ""
+        d.say(f"{names}的{column}为 {money(a, plan.unit)},占{whole}{where}全部项目{column}合计 {money(b, plan.unit)} 的 "
+              f"{a / b * 100:.2f}%({number(a, plan.unit)} ÷ {number(b, plan.unit)} = {a / b * 100:.2f}%)。")
 
 
 def w_pair(d: Draft, r: Result, v: Vocabulary) -> None:

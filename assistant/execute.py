@@ -52,6 +52,7 @@ class Result:
     documents: list[tuple[DocumentInfo, float]] = field(default_factory=list)  # 合计 vs the sum of its projects
     duplicates: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (department, year) → sources
     hits: list[Record] = field(default_factory=list)  # search results
+    by_source: list[tuple[str, float, float]] = field(default_factory=list)  # share per document: (source, part, whole)
     lacking: list[Project] = field(default_factory=list)  # all_have: projects without
     then: Result | None = None
 
@@ -330,13 +331,22 @@ def op_share(plan: Plan, sel: Selection, ctx: Context) -> Result:
     if not part:
         return _result(plan, sel, found=False, problem="need_part")
     whole = _whole(part, ctx)
-    a = sum(amount_of(p, plan.column) or 0.0 for p in part)
-    b = sum(amount_of(p, plan.column) or 0.0 for p in whole)
-    if b == 0:
-        return _result(plan, sel, found=False, problem="zero_whole")
     values = [(p, amount_of(p, plan.column) or 0.0) for p in part]
-    return _result(plan, sel, projects=part, values=values, number=a / b * 100, terms=[a, b],
-                   duplicates=duplicates(whole))
+    by_source = []
+    for source in dict.fromkeys(p.source for p in part):  # one share per document: copies are not added up
+        a = sum(v for p, v in values if p.source == source)
+        b = sum(amount_of(p, plan.column) or 0.0 for p in whole if p.source == source)
+        if b:
+            by_source.append((source, a, b))
+    if not by_source:
+        return _result(plan, sel, found=False, problem="zero_whole")
+    dup = duplicates(whole)
+    if not dup:  # projects of several documents, each a table of its own: one share of their sum
+        a, b = sum(x[1] for x in by_source), sum(x[2] for x in by_source)
+        by_source = [("", a, b)]
+    _, a, b = by_source[0]
+    return _result(plan, sel, projects=part, values=values, number=a / b * 100, terms=[a, b], duplicates=dup,
+                   by_source=by_source)
 
 
 def op_pair(plan: Plan, sel: Selection, ctx: Context) -> Result:

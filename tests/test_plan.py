@@ -235,3 +235,19 @@ def test_every_answer_carries_its_plan(assistant) -> None:
     data = answer.to_json()
     assert data["plan"]["op"] == "lookup" and data["intent"] == "lookup"
     assert data["plan"]["scope"]["project_ids"] == [r.id for r in answer.citations if isinstance(r, Project)]
+
+
+def test_two_copies_of_a_table_are_named_by_file_and_never_added_together(fresh_index, seed_path, tmp_path) -> None:
+    from assistant import Assistant
+
+    for name in ("gsl_a.txt", "gsl_b.txt"):
+        (tmp_path / name).write_text(seed_path.read_text(encoding="utf-8"), encoding="utf-8")
+    fresh_index.build([tmp_path / "gsl_a.txt", tmp_path / "gsl_b.txt"])
+    assistant = Assistant(fresh_index)
+    total = assistant.ask("工商联项目支出一共多少")
+    assert "2份表格" in total.answer and "83.46" not in total.answer
+    assert total.answer.count("41.73万元") == 2 and "gsl_a.txt" in total.answer and "gsl_b.txt" in total.answer
+    share = assistant.ask("信创工作经费占总预算的百分之几")
+    assert "2.00 ÷ 41.73 = 4.79%" in share.answer and "83.46" not in share.answer
+    listed = assistant.ask("信创工作经费预算多少")
+    assert "(来源:gsl_a.txt)" in listed.answer and "(来源:gsl_b.txt)" in listed.answer
