@@ -29,6 +29,7 @@ _COUNT_THING = re.compile(r"(几|多少)(个|项|条|类)?(?:(?!钱|万|元|台|
                           r"|(指标|项目)[^,,。?]{0,4}?(几|多少)(个|项|条)")
 _COUNT_INDICATORS = re.compile(r"(几|多少)(个|项|条)?[^,,。?]{0,6}?指标|指标[^,,。?]{0,4}?(几|多少)(个|项|条)"
                                r"|指标(的)?(数量|个数|总数|条数)|(设|设置|设了|列了)(了)?(几|多少)(个|项|条)")
+_LISTS_INDICATORS = re.compile(r"(哪些|什么|哪几个|哪几条|啥)(?!项目)[^,,。?项]{0,8}?指标")
 _INDICATOR_EXTREME = re.compile(r"指标.{0,4}(最多|最少)|(最多|最少).{0,4}指标")
 
 
@@ -180,6 +181,8 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
         out.append(Condition(kind, amount))
     # "两个健康那个项目满意度要多少" describes one project; "设置了满意度指标的项目有哪些" asks for several.
     about_projects = (c.project_list or "项目" in q) and not (c.described and not (c.listing or c.count or c.exists))
+    if _LISTS_INDICATORS.search(q):  # "…的项目有哪些产出指标": the indicators are listed, not projects
+        about_projects = False
     if links.has_category and about_projects and not links.matches and not c.all_have:
         lacks = c.negation and not c.all_have
         for code in (*links.level2, *links.level1):
