@@ -514,8 +514,14 @@ def w_extreme(d: Draft, r: Result, v: Vocabulary) -> None:
     label = Labeler([p for p, _ in r.values], r.duplicates)
     word = "最多" if plan.op is Op.MAX else "最少"
     if plan.measure in (Measure.INDICATOR_COUNT, Measure.INDICATORS):
-        names = "、".join(f"{label(p)}{d.refs(v.indicators_of(p)) or d.ref(p)}" for p in r.projects)
-        d.say(f"在{r.scope_size}个项目中,绩效指标{word}的是{names},共{count(r.number or 0)}条。")
+        asked = category_names(plan.scope.level1, plan.scope.level2) or "绩效指标"
+        codes = {*plan.scope.level1, *plan.scope.level2}
+
+        def rows(p: Project) -> list[Indicator]:
+            return [i for i in v.indicators_of(p) if not codes or i.level1_code in codes or i.level2_code in codes]
+
+        names = "、".join(f"{label(p)}{d.refs(rows(p)) or d.ref(p)}" for p in r.projects)
+        d.say(f"在{r.scope_size}个项目中,{asked}{word}的是{names},共{count(r.number or 0)}条。")
         return
     names = "、".join(f"{label(p)}{d.ref(p)}" for p in r.projects)
     word = "最高" if plan.op is Op.MAX else "最低"

@@ -210,15 +210,16 @@ def _values(plan: Plan, sel: Selection, ctx: Context) -> Result:
 
 
 _UNITS = ("台", "次", "名", "人次", "人", "家", "场", "份", "件", "处", "批次", "套", "户", "个工作日", "天", "篇")
+_SAME_UNIT = {"人": ("人", "名"), "名": ("名", "人")}  # "发给几个人" is counted in 名
 
 
 def _by_unit(rows: list[Indicator], topic: str) -> Indicator | None:
     """"买几台": the one row whose value is counted in 台."""
-    asked = [u for u in _UNITS if f"几{u}" in topic or f"多少{u}" in topic or topic.endswith(u)]
+    asked = [u for u in _UNITS if any(f"{w}{u}" in topic for w in ("几", "多少", "几个", "多少个")) or topic.endswith(u)]
     if not asked:
         return None
-    unit = max(asked, key=len)
-    hits = [i for i in rows if unit in i.period_value or unit in i.annual_value]
+    units = _SAME_UNIT.get(max(asked, key=len), (max(asked, key=len),))
+    hits = [i for i in rows if any(u in i.period_value or u in i.annual_value for u in units)]
     return hits[0] if len(hits) == 1 else None
 
 

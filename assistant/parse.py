@@ -29,6 +29,10 @@ _COUNT_THING = re.compile(r"(几|多少)(个|项|条|类)?(?:(?!钱|万|元|台|
                           r"|(指标|项目)[^,,。?]{0,4}?(几|多少)(个|项|条)")
 _COUNT_INDICATORS = re.compile(r"(几|多少)(个|项|条)?[^,,。?]{0,6}?指标|指标[^,,。?]{0,4}?(几|多少)(个|项|条)"
                                r"|指标(的)?(数量|个数|总数|条数)|(设|设置|设了|列了)(了)?(几|多少)(个|项|条)")
+# "扶贫经费是多少", "信创多少": a project's money when nothing else is asked of it.
+_PROJECT_MONEY = re.compile(r"Ⓟ(的)?(经费|资金|款|钱|费用)?(是|有|为|共|总共|一共)?多少(钱|万)?[?呢]?$|(经费|资金)(是|有|为)多少")
+_COUNT_BOUND = re.compile(r"指标(数|数量|个数|条数)?.{0,2}?(超过|多于|大于|不少于|至少|少于|小于|不到|不超过|低于)"
+                          r"\s*(\d+|[一二两三四五六七八九十])\s*(个|条|项)")
 _LISTS_INDICATORS = re.compile(r"(哪些|什么|哪几个|哪几条|啥)(?!项目)[^,,。?项]{0,8}?指标")
 _INDICATOR_EXTREME = re.compile(r"指标.{0,4}(最多|最少)|(最多|最少).{0,4}指标")
 
@@ -137,7 +141,8 @@ def read_cues(links: Links) -> Cues:
         if word in q:
             c.column, c.column_named = column, True
             break
-    c.amount = has_any(q, lx.AMOUNT) or (c.column_named and (c.sum or c.average or c.maximum or c.minimum))
+    c.amount = has_any(q, lx.AMOUNT) or (c.column_named and (c.sum or c.average or c.maximum or c.minimum)) \
+        or bool(_PROJECT_MONEY.search(q))
     if lx.YUAN.search(q) and not c.quantity:
         c.unit, c.amount = "元", True
     elif has_any(q, lx.WAN):
@@ -169,10 +174,15 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
         out.append(Condition(Cond.VAGUE_VALUE))
     if has_any(q, lx.DIFFERENT) and "年度" in q and "周期" in q:
         out.append(Condition(Cond.VALUES_DIFFER))
-    if links.value_token and "指标" in q and (c.listing or c.count) and not links.mentions:
+    if links.value_token and "指标" in q and (c.listing or c.count) and not links.mentions \
+            and not _COUNT_BOUND.search(q):
         out.append(Condition(Cond.VALUE_CONTAINS, links.value_token))
+    counted = _COUNT_BOUND.search(q)
+    if counted:  # "指标少于4个的项目": a bound on how many indicators a project has
+        less = counted.group(2) in lx.LESS_WORDS
+        out.append(Condition(Cond.COUNT_LT if less else Cond.COUNT_GT, float(_number(counted.group(3)))))
     m = lx.COMPARATOR.search(q)
-    if m and not links.mentions and not links.value_token.endswith(("%", "个", "次", "台", "名", "家", "人")):
+    if m and not counted and not links.mentions and not links.value_token.endswith(("%", "个", "次", "台", "名", "家", "人")):
         word = m.group(1) or m.group(6) or ""
         number = float(m.group(2) or m.group(4))
         unit = m.group(3) or m.group(5) or ""
@@ -207,7 +217,8 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
     if c.count == "indicators" or c.indicator_extreme:
         per_project = c.maximum or c.minimum or c.sort or bool(c.top) or c.average
         return (Measure.INDICATOR_COUNT if per_project else Measure.INDICATORS), 0.9
-    if any(cd.kind in (Cond.AMOUNT_GT, Cond.AMOUNT_LT) for cd in c.conditions) and not aggregate:
+    if any(cd.kind in (Cond.AMOUNT_GT, Cond.AMOUNT_LT, Cond.COUNT_GT, Cond.COUNT_LT) for cd in c.conditions) \
+            and not aggregate:
         return Measure.PROJECTS, 0.8
     row_condition = any(cd.kind in (Cond.EMPTY_ANNUAL, Cond.EMPTY_VALUE, Cond.VAGUE_VALUE, Cond.VALUES_DIFFER,
                                     Cond.VALUE_CONTAINS) for cd in c.conditions)

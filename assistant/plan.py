@@ -70,6 +70,8 @@ class Cond(StrEnum):
     LACKS_CATEGORY = "lacks_category"
     HAS_CATEGORY = "has_category"
     USES_COLUMN = "uses_column"  # a funding column is filled (财政专户拨款 > 0)
+    COUNT_GT = "count_gt"  # a project with more than `arg` indicators
+    COUNT_LT = "count_lt"
 
 
 INDICATOR_CONDITIONS = frozenset({Cond.EMPTY_ANNUAL, Cond.EMPTY_VALUE, Cond.VAGUE_VALUE, Cond.VALUES_DIFFER,
@@ -241,8 +243,8 @@ def _scope(data: Any, where: str) -> Scope:
         if not isinstance(arg, str | int | float) or isinstance(arg, bool) or (isinstance(arg, str) and len(arg) > MAX_TEXT):
             raise _fail(f"{where}.conditions[{n}].arg", f"不支持的参数 {arg!r}")
         kind = _enum(c["kind"], Cond, f"{where}.conditions[{n}].kind")
-        if kind in (Cond.AMOUNT_GT, Cond.AMOUNT_LT) and not isinstance(arg, int | float):
-            raise _fail(f"{where}.conditions[{n}].arg", "金额条件需要数字(万元)")
+        if kind in (Cond.AMOUNT_GT, Cond.AMOUNT_LT, Cond.COUNT_GT, Cond.COUNT_LT) and not isinstance(arg, int | float):
+            raise _fail(f"{where}.conditions[{n}].arg", "金额与条数条件需要数字")
         parsed.append(Condition(kind, float(arg) if isinstance(arg, int) else arg))
     previous = data.get("previous", False)
     if not isinstance(previous, bool):

@@ -92,4 +92,6 @@ PROJECT_CONDITIONS: dict[Cond, tuple[ProjectTest, str]] = {
     Cond.HAS_CATEGORY: (lambda p, rows, c: _has(rows, str(c.arg)), "设置了{name}的项目"),
     Cond.LACKS_CATEGORY: (lambda p, rows, c: not _has(rows, str(c.arg)), "没有设置{name}的项目"),
     Cond.USES_COLUMN: (lambda p, rows, c: bool(getattr(p, str(c.arg), None)), "使用{name}的项目"),
+    Cond.COUNT_GT: (lambda p, rows, c: len(rows) > float(c.arg), "绩效指标多于{arg}条的项目"),
+    Cond.COUNT_LT: (lambda p, rows, c: len(rows) < float(c.arg), "绩效指标少于{arg}条的项目"),
 }

@@ -144,6 +144,8 @@ class Assistant:
             ctx = Context(v, self.index, timings, turn.topic, turn.question)
             ctx.previous_projects, ctx.previous_rows = _previous_sets(turn.plan, conversation, v)
             result = execute(turn.plan, ctx)
+            if turn.plan.op is Op.SEARCH and len(turn.topic) >= 2 and not self._near_data(turn.topic):
+                result.found, result.hits, result.rows, result.projects = False, [], [], []  # "工商联主席是谁"
             if turn.plan.op is Op.REFUSE:
                 result.detail = "、".join(turn.note.split("|")[1:]) if turn.note.startswith("outside") else ""
             draft = A.write(result, v)

@@ -197,6 +197,19 @@ def match_projects(q: str, projects: list[Project]) -> list[ProjectMatch]:
     return [m if m.strong or len(m.names) < 2 else _closest(m, original) for m in out]
 
 
+def _misspelt(name: str, candidates: list[Project]) -> ProjectMatch | None:
+    """A project-like name that is a typo of exactly one indexed name ("民营济经服务经费")."""
+    form = for_matching(name)
+    scored = sorted(((fuzz.ratio(form, name_forms(p.project)[0]), p.project) for p in candidates), reverse=True)
+    if not scored or scored[0][0] < 80:
+        return None
+    best = scored[0][1]
+    runner_up = next((score for score, n in scored if n != best), 0.0)
+    if scored[0][0] - runner_up < 5:
+        return None
+    return ProjectMatch(name, [p for p in candidates if p.project == best], strong=False)
+
+
 def _closest(m: ProjectMatch, q: str) -> ProjectMatch:
     """A weak overlap shared by several names ("活动补贴"): the name clearly closest to the question
     (a typo of 全民健身活动补贴), or all of them when none is."""
@@ -321,6 +334,10 @@ def link(question: str, vocab: Vocabulary) -> Links:
     if not links.matches:
         m = _NAMED.search(q)
         links.unknown_name = m.group(1) if m and len(m.group(1)) > 3 else ""
+        if links.unknown_name:
+            typo = _misspelt(links.unknown_name, candidates)
+            if typo is not None:
+                links.matches, links.unknown_name = [typo], ""
     return links
 
 
