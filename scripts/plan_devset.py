@@ -18,17 +18,16 @@ import random
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant import Assistant, DialogueState  # noqa: E402
-from assistant.understand import department_forms  # noqa: E402
-from ingest.normalize import for_matching  # noqa: E402
-from ingest.taxonomy import BY_CODE  # noqa: E402
+from assistant import Assistant, DialogueState
+from assistant.understand import department_forms
+from ingest.normalize import for_matching
+from ingest.taxonomy import BY_CODE
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -30,7 +32,7 @@ def test_plan_json_round_trips_and_rejects_unknown_keys_and_values() -> None:
         Plan.from_json({**plan.to_json(), "sql": "drop table"})
     with pytest.raises(PlanError, match="op"):
         Plan.from_json({"op": "delete"})
-    with pytest.raises(PlanError, match="金额条件"):
+    with pytest.raises(PlanError, match="需要数字"):
         Plan.from_json({"op": "list", "scope": {"conditions": [{"kind": "amount_gt", "arg": "five"}]}})
     deep: dict = {"op": "lookup"}
     for _ in range(5):
@@ -50,10 +52,8 @@ def test_any_valid_plan_survives_json(op: Op, measure: Measure, column: str, k: 
 
 @given(st.dictionaries(st.text(max_size=8), st.one_of(st.none(), st.integers(), st.text(max_size=8)), max_size=4))
 def test_arbitrary_json_is_a_plan_or_a_plan_error(data: dict) -> None:
-    try:
+    with contextlib.suppress(PlanError):
         Plan.from_json(data)
-    except PlanError:
-        pass
 
 
 # -- the parser's stages ----------------------------------------------------------------------------
