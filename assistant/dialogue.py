@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant.execute import Result
-from assistant.parse import Cues, Parsed
+from assistant.parse import Cues, Parsed, asks_something
 from assistant.plan import Cond, Measure, Op, Plan, Scope
 from assistant.understand import Links
 from assistant.vocabulary import Vocabulary, project_key
@@ -106,12 +106,6 @@ def _with_projects(plan: Plan, ids: list[str], state: DialogueState | None = Non
     return replace(plan, scope=scope)
 
 
-def _asks_something(links: Links, c: Cues) -> bool:
-    """The question says what it wants, not only whom it is about."""
-    return bool(c.amount or c.funding or c.goal or c.value or c.quantity or c.indicator_word or links.has_category
-                or links.mentions or c.ops or c.listing or c.exists or c.conditions)
-
-
 def _previous(state: DialogueState, v: Vocabulary) -> tuple[list[Project], list[Indicator]]:
     by_id = v.catalog.by_id
     projects = [p for i in state.projects if isinstance(p := by_id.get(i), Project)]
@@ -134,7 +128,7 @@ def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, 
         if picked is not None:
             return _about_item(plan, links, c, picked, state, v), None
 
-    if own_subject and not _asks_something(links, c) and state.plan is not None:
+    if own_subject and not asks_something(links, c) and state.plan is not None:
         # "公用经费呢": the last question, about another project.
         ids = [p.id for p in links.projects] or [p.id for p in v.projects if p.department in links.departments]
         last = state.plan
@@ -217,7 +211,7 @@ def _about_item(plan: Plan, links: Links, c: Cues, item: Indicator | Project, st
                     value_field=plan.value_field, confidence=0.8)
     scope = Scope(projects=[item.project], project_ids=[item.id], level1=list(plan.scope.level1),
                   level2=list(plan.scope.level2))
-    if _asks_something(links, c):
+    if asks_something(links, c):
         return replace(plan, op=Op.LOOKUP if plan.op in (Op.LIST, Op.SEARCH) else plan.op, scope=scope)
     last = state.plan
     measure = last.measure if last is not None and last.measure is not Measure.PROJECTS else Measure.INDICATORS

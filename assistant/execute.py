@@ -379,8 +379,15 @@ def op_exists(plan: Plan, sel: Selection, ctx: Context) -> Result:
         return op_list(plan, sel, ctx)
     if plan.measure is Measure.PROJECTS:
         return _result(plan, sel, projects=sel.projects, found=bool(sel.projects))
-    if plan.measure is Measure.INDICATOR_VALUE and not plan.scope.has_category:
+    s = plan.scope
+    if plan.measure is Measure.INDICATOR_VALUE and not s.has_category:
         return op_lookup(plan, sel, ctx)
+    if plan.measure is Measure.INDICATORS and not s.has_category and not (s.indicators or s.indicator_ids) \
+            and len(ctx.topic) >= 2 and (s.names_projects or s.previous):
+        # "雇员工资按时发有没有指标": the row that is about 按时发, if any
+        result = _values(replace(plan, measure=Measure.INDICATOR_VALUE), sel, ctx)
+        result.plan = replace(plan, measure=Measure.INDICATOR_VALUE)
+        return result
     result = op_lookup(replace(plan, measure=Measure.INDICATORS), sel, ctx)
     result.plan = plan
     if not plan.scope.names_projects and not (plan.scope.previous and ctx.previous_projects):

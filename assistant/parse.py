@@ -369,6 +369,12 @@ def compose(links: Links, c: Cues) -> Plan:
     return plan
 
 
+def asks_something(links: Links, c: Cues) -> bool:
+    """The question says what it wants, not only whom it is about."""
+    return bool(c.amount or c.funding or c.goal or c.value or c.quantity or c.indicator_word or links.has_category
+                or links.mentions or c.ops or c.listing or c.exists or c.conditions)
+
+
 @dataclass
 class Parsed:
     """A question read: the links, the cues and the plan they make."""
@@ -399,7 +405,10 @@ def parse(question: str, vocab: Vocabulary) -> Parsed:
     if len(clauses) < 2 or plan.op is Op.REFUSE:
         return Parsed(links, cues, plan)
     first_links = link(clauses[0], vocab)
-    first = compose(first_links, read_cues(first_links))
+    first_cues = read_cues(first_links)
+    if not asks_something(first_links, first_cues):
+        return Parsed(links, cues, plan)  # "单位换信创终端那个项目,职工满意度目标定的多少": a subject, then the question
+    first = compose(first_links, first_cues)
     chain = first
     for clause in clauses[1:]:
         clause_links = link(clause, vocab)

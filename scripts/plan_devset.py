@@ -244,6 +244,10 @@ def judge(item: Item, answer: Any) -> list[str]:
     return why
 
 
+def _pct(values: list[float], q: float) -> float | None:
+    return round(sorted(values)[min(len(values) - 1, int(len(values) * q))], 2) if values else None
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("folder", type=Path)
@@ -263,6 +267,7 @@ def main() -> int:
     by_tag: dict[str, list[bool]] = defaultdict(list)
     fails: list[tuple[Item, list[str], str]] = []
     latencies: list[float] = []
+    structured: list[float] = []  # answered without an embedding call
     started = time.perf_counter()
     for item in items:
         state = DialogueState()
@@ -270,6 +275,8 @@ def main() -> int:
             assistant.ask(t, state)
         answer = assistant.ask(item.question, state)
         latencies.append(answer.latency_ms)
+        if not any(k in answer.timings for k in ("embed", "describe", "bank")):
+            structured.append(answer.latency_ms)
         why = judge(item, answer)
         by_op[item.op].append(not why)
         for tag in item.tags:
@@ -283,6 +290,7 @@ def main() -> int:
               "by_tag": {k: {"n": len(v), "acc": round(sum(v) / len(v), 3)} for k, v in sorted(by_tag.items())},
               "p50_ms": round(sorted(latencies)[n // 2], 2) if n else None,
               "p95_ms": round(sorted(latencies)[int(n * 0.95)], 2) if n else None,
+              "structured": {"n": len(structured), "p50_ms": _pct(structured, 0.5), "p95_ms": _pct(structured, 0.95)},
               "seconds": round(time.perf_counter() - started, 1)}
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
