@@ -20,6 +20,7 @@ from index.store import Index
 
 # (op, measure) → ways of asking it, with names masked.
 CANONICAL: dict[tuple[Op, Measure], tuple[str, ...]] = {
+    (Op.LOOKUP, Measure.PROJECTS): ("某项目的情况", "介绍一下某项目", "某项目的基本信息", "某项目怎么样", "说说某项目"),
     (Op.LOOKUP, Measure.AMOUNT): ("某项目的预算是多少", "某项目花了多少钱", "某项目安排了多少资金", "某项目有多少经费",
                                   "某项目批了多少钱"),
     (Op.LOOKUP, Measure.FUNDING): ("某项目的资金来源是什么", "某项目的钱从哪里来", "某项目是不是财政拨款",

@@ -134,7 +134,7 @@ def read_cues(links: Links) -> Cues:
     c.goal = has_any(unproject, lx.GOAL) and not has_any(q, ("目标值",))
     c.value = has_any(q, lx.VALUE)
     c.quantity = bool(lx.QUANTITY.search(q)) and not re.search(r"多少元|几元", q)
-    c.indicator_word = "指标" in q
+    c.indicator_word = "指标" in q or bool(re.search(r"考核(点|什么|啥|哪些|内容|要求|标准)", q))
     c.all_indicators = has_any(q, lx.ALL_INDICATORS)
     c.project_list = has_any(q, lx.PROJECT_LIST)
     for word, column in lx.COLUMN_WORDS:
@@ -308,7 +308,7 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
         return (Op.EXISTS if c.exists and not c.listing else Op.LIST), 0.85
     if has_row_conditions and not named:
         return Op.LIST, 0.85
-    if measure is Measure.PROJECTS:
+    if measure is Measure.PROJECTS and not named:
         return Op.LIST, 0.8
     if c.listing and measure is Measure.INDICATORS:
         return Op.LIST, 0.85

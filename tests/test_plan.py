@@ -251,3 +251,16 @@ def test_two_copies_of_a_table_are_named_by_file_and_never_added_together(fresh_
     assert "2.00 ÷ 41.73 = 4.79%" in share.answer and "83.46" not in share.answer
     listed = assistant.ask("信创工作经费预算多少")
     assert "(来源:gsl_a.txt)" in listed.answer and "(来源:gsl_b.txt)" in listed.answer
+
+
+def test_the_bank_votes_only_when_the_rules_are_unsure_and_is_embedded_once(assistant) -> None:
+    from assistant.bank import Bank
+
+    sure = assistant.ask("哪个项目预算最多")
+    assert not {"embed", "bank", "describe"} & sure.timings.keys()  # the rule path embeds nothing
+    answer = assistant.ask("扶贫工作经费的情况")
+    assert answer.plan is not None and answer.plan.source == "bank"
+    assert (answer.plan.op, answer.plan.measure) == (Op.LOOKUP, Measure.PROJECTS) and "1.00万元" in answer.answer
+    cached = len(assistant.index.embedding_cache)
+    again = Bank(assistant.index).vote(parse("扶贫工作经费的情况", assistant.vocabulary))
+    assert again is not None and len(assistant.index.embedding_cache) == cached  # read back, not recomputed
