@@ -134,7 +134,7 @@ def read_cues(links: Links) -> Cues:
     c.goal = has_any(unproject, lx.GOAL) and not has_any(q, ("目标值",))
     c.value = has_any(q, lx.VALUE)
     c.quantity = bool(lx.QUANTITY.search(q)) and not re.search(r"多少元|几元", q)
-    c.indicator_word = "指标" in q or bool(re.search(r"考核(点|什么|啥|哪些|内容|要求|标准)", q))
+    c.indicator_word = "指标" in q or bool(re.search(r"考核(点|什么|啥|哪些|内容|项目有哪些)", q))
     c.all_indicators = has_any(q, lx.ALL_INDICATORS)
     c.project_list = has_any(q, lx.PROJECT_LIST)
     for word, column in lx.COLUMN_WORDS:
@@ -205,7 +205,7 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
 # -- stage 3 ------------------------------------------------------------------------------------------
 def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
     """What is measured, and how sure the words make it (0..1)."""
-    named = bool(links.matches)
+    named = bool(links.matches or links.unknown_name)  # an unknown name is resolved (or reported) later
     aggregate = c.sum or c.average or c.share or c.difference or c.ratio or c.sort or bool(c.top)
     if c.funding and not aggregate:
         return Measure.FUNDING, 0.9
@@ -262,7 +262,7 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
 
 def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
     """The operation over the scope, and how sure the words make it (0..1)."""
-    named = len(links.matches)
+    named = len(links.matches) + bool(links.unknown_name)
     several = named > 1 or sum(len(m.names) for m in links.matches) > 1
     if links.outside:
         return Op.REFUSE, 1.0
