@@ -53,12 +53,13 @@ class DialogueState:
     projects: list[str] = field(default_factory=list)  # its result set: project ids
     indicators: list[str] = field(default_factory=list)  # its result set: indicator ids
     items: list[str] = field(default_factory=list)  # what it listed, in order (what "第二个" counts in)
+    recent: list[str] = field(default_factory=list)  # single subjects of earlier turns, oldest first ("这两个")
     pending: Pending | None = None  # a clarifying question awaiting an answer
 
     def reset(self) -> None:
         """Forget the conversation (the app's clear button)."""
         self.plan = None
-        self.projects, self.indicators, self.items = [], [], []
+        self.projects, self.indicators, self.items, self.recent = [], [], [], []
         self.pending = None
 
     @property
@@ -151,8 +152,14 @@ def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, 
 
     if own_subject or (not previous and not rows):
         return plan, None
+    if c.wanted and len(previous) < c.wanted and len(state.recent) >= c.wanted:
+        # "信创…预算 / 办公场地的呢 / 两个加起来多少": the last subjects talked about, one per turn
+        by_id = v.catalog.by_id
+        previous = [p for i in state.recent[-c.wanted:] if isinstance(p := by_id.get(i), Project)]
+    # Conditions range over everything unless the question is elliptical ("哪些没填年度值" after a project).
+    elliptical_condition = bool(plan.scope.conditions) and "指标" not in links.text and "项目" not in links.text
     is_global = plan.op in _GLOBAL or (plan.measure is Measure.PROJECTS) or c.across or bool(
-        [cd for cd in plan.scope.conditions if cd.kind not in (Cond.HAS_CATEGORY,)])
+        [cd for cd in plan.scope.conditions if cd.kind not in (Cond.HAS_CATEGORY,)] and not elliptical_condition)
     if is_global and not refers:
         return plan, None
     if plan.op is Op.SEARCH and not (refers or c.elliptical):
@@ -181,7 +188,7 @@ def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, 
     if last is not None and not s.has_category and new.measure in (Measure.INDICATORS, Measure.INDICATOR_VALUE) \
             and not c.all_indicators and not s.indicator_ids and not c.indicator_word and last.scope.has_category:
         s.level1, s.level2 = list(last.scope.level1), list(last.scope.level2)
-    if new.op in (Op.LIST,) and new.measure is Measure.INDICATORS:
+    if new.op is Op.LIST and new.measure is Measure.INDICATORS and not s.conditions:
         new.op = Op.LOOKUP
     return new, None
 
@@ -234,6 +241,8 @@ def remember(state: DialogueState, plan: Plan, result: Result | None) -> None:
     if not projects and last.rows:
         projects = []
     state.projects = list(dict.fromkeys(projects)) or state.projects
+    if len(state.projects) == 1 and (not state.recent or state.recent[-1] != state.projects[0]):
+        state.recent = [*[i for i in state.recent if i != state.projects[0]], state.projects[0]][-10:]
     state.indicators = [r.id for r in last.rows]
     if last.rows:
         state.items = [r.id for r in last.rows]

@@ -79,6 +79,8 @@ class Cues:
     elliptical: bool = False  # leans on the conversation ("…呢", very short)
     described: bool = False
     across: bool = False  # explicitly about every project ("哪些项目", "所有")
+    kinds: bool = False  # "哪几类指标": the categories, not the rows
+    wanted: int = 0  # "这两个": how many earlier subjects a plural reference means
     domain: bool = False  # some word of the domain
 
     @property
@@ -157,6 +159,11 @@ def read_cues(links: Links) -> Cues:
         c.single_ref = len(re.sub(r"[的那这个是哪些么呢吗?]", "", head)) < 2
     c.plural_ref = has_any(q, lx.PLURAL_REF)
     c.across = has_any(q, lx.ACROSS_PROJECTS)
+    c.kinds = bool(re.search(r"(哪几|哪些|什么|几)(类|种类|类型|大类)", q))
+    wanted = re.search(r"(这|那|上面|前面|刚才)?(两|二|俩|三)(个|者|项)?(项目)?(加|一共|合计|相差|差|比|的|总|哪)", q)
+    if wanted or has_any(q, ("两者", "二者", "它俩", "这俩")):
+        c.plural_ref = True
+        c.wanted = 3 if wanted and wanted.group(2) == "三" else 2
     c.elliptical = q.rstrip("?").endswith("呢") or len(q.rstrip("?")) <= 6
     c.domain = has_any(q, lx.DOMAIN_WORDS) or c.funding or c.goal or c.amount or c.indicator_word
     c.conditions = _conditions(links, c)
@@ -197,7 +204,8 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
         lacks = c.negation and not c.all_have
         for code in (*links.level2, *links.level1):
             out.append(Condition(Cond.LACKS_CATEGORY if lacks else Cond.HAS_CATEGORY, code))
-    if c.column_named and c.column != "total" and "项目" in q and not links.matches and not (c.sum or c.average):
+    if c.column_named and c.column != "total" and "项目" in q and not links.matches \
+            and not (c.sum or c.average or c.maximum or c.minimum or c.sort or c.top):
         out.append(Condition(Cond.USES_COLUMN, c.column))
     return out
 
@@ -239,6 +247,8 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
         if c.value and not asks_rows:
             return Measure.INDICATOR_VALUE, 0.8
         return Measure.INDICATORS, 0.85
+    if c.kinds and named and not links.has_category:
+        return Measure.PROJECTS, 0.8  # "有哪几类指标": what its indicators cover
     if c.indicator_word and (c.listing or c.exists or c.all_indicators or c.all_have):
         return Measure.INDICATORS, 0.85
     if c.goal and not c.indicator_word and not (aggregate or c.maximum or c.minimum or c.count):
@@ -254,7 +264,8 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
     if c.value and (named or links.departments):
         return Measure.INDICATOR_VALUE, 0.6
     if named:
-        return Measure.PROJECTS, 0.5  # a bare name: an overview of the project
+        # a bare name, or "有哪几类指标": an overview of the project
+        return Measure.PROJECTS, (0.8 if c.kinds else 0.5)
     if c.value:
         return Measure.INDICATOR_VALUE, 0.4
     return Measure.INDICATORS, 0.2
