@@ -264,3 +264,11 @@ def test_the_bank_votes_only_when_the_rules_are_unsure_and_is_embedded_once(assi
     cached = len(assistant.index.embedding_cache)
     again = Bank(assistant.index).vote(parse("扶贫工作经费的情况", assistant.vocabulary))
     assert again is not None and len(assistant.index.embedding_cache) == cached  # read back, not recomputed
+
+
+def test_two_subjects_of_earlier_turns_can_be_added(assistant) -> None:
+    state = DialogueState()
+    for turn in ("信创工作经费的预算", "办公场地的呢"):
+        assistant.ask(turn, state)
+    answer = assistant.ask("两个加起来多少", state)
+    assert "6.00万元" in answer.answer and {r.project for r in answer.citations} == {"信创工作经费", "办公场地项目经费"}
