@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from assistant import lexicon as lx
 from assistant.plan import INDICATOR_CONDITIONS, Measure, Op, Plan
 from assistant.predicates import PROJECT_CONDITIONS, ROW_CONDITIONS
 from assistant.retrieve import Filters, Hit, search
@@ -209,16 +210,14 @@ def _values(plan: Plan, sel: Selection, ctx: Context) -> Result:
     return _result(plan, sel, rows=chosen, projects=_projects_of(chosen, ctx), found=bool(chosen))
 
 
-_UNITS = ("台", "次", "名", "人次", "人", "家", "场", "份", "件", "处", "批次", "套", "户", "个工作日", "天", "篇")
-_SAME_UNIT = {"人": ("人", "名"), "名": ("名", "人")}  # "发给几个人" is counted in 名
 
 
 def _by_unit(rows: list[Indicator], topic: str) -> Indicator | None:
     """"买几台": the one row whose value is counted in 台."""
-    asked = [u for u in _UNITS if any(f"{w}{u}" in topic for w in ("几", "多少", "几个", "多少个")) or topic.endswith(u)]
+    asked = [u for u in lx.VALUE_UNITS if any(f"{w}{u}" in topic for w in ("几", "多少", "几个", "多少个")) or topic.endswith(u)]
     if not asked:
         return None
-    units = _SAME_UNIT.get(max(asked, key=len), (max(asked, key=len),))
+    units = lx.SAME_UNIT.get(max(asked, key=len), (max(asked, key=len),))
     hits = [i for i in rows if any(u in i.period_value or u in i.annual_value for u in units)]
     return hits[0] if len(hits) == 1 else None
 

@@ -41,6 +41,10 @@ PROJECT_LIST = ("几个项目", "多少个项目", "多少项目", "项目数", 
 # Quantity questions about an indicator's value: "买几台", "走访多少家".
 QUANTITY = re.compile(r"(几|多少)(台|次|名|人次|人|家|场|份|件|处|批次|批|天|个工作日|套|户|期|篇|所|辆|公里|亩|平方米|小时|课时|元)")
 
+# Units a value question asks in ("买几台"), and units that count the same thing.
+VALUE_UNITS = ("台", "次", "名", "人次", "人", "家", "场", "份", "件", "处", "批次", "套", "户", "个工作日", "天", "篇")
+SAME_UNIT = {"人": ("人", "名"), "名": ("名", "人")}  # "发给几个人" is counted in 名
+
 # -- operators ------------------------------------------------------------------------------------
 SUM = ("一共", "总共", "合计", "总额", "加起来", "共计", "总预算", "总计", "汇总", "总的", "对得上", "加总", "总和", "之和",
        "合起来", "总金额", "一起多少", "共多少", "加在一起", "总数", "总体预算", "全部预算", "总经费", "总资金")
@@ -72,6 +76,26 @@ QUESTION_MARKS = ("吗", "是否", "是不是", "有没有", "么")
 # A superlative bounding a value ("最多配几名", "最少要走访多少家"): a value question, not an extreme.
 BOUNDED = re.compile(r"最(多|少|高|低|大|小)\s*(能|可|可以|要|得|需|会|只|配|买|给|招|有|允许)?.{0,3}?(几|多少)")
 COMPARE = re.compile(r"(哪个|谁|哪一个|哪项|哪一项).{0,8}(多|少|高|低|大|小|贵|便宜)")
+
+# What is counted: projects or indicators ("每个项目有几个指标" counts indicators).
+COUNT_THING = re.compile(r"(几|多少)(个|项|条|类)?(?:(?!钱|万|元|台|次|名|人|家).){0,6}?(项目|指标|经费)"
+                         r"|(项目|指标)(的)?(数量|个数|总数|条数|有几|有多少|共有几|一共有几|一共几|共几|是几|几个|多少个)|(项目)数"
+                         r"|(设|设置|设了|列了|包含|包括)(了)?(几|多少)(个|项|条)"
+                         r"|(指标|项目)[^,,。?]{0,4}?(几|多少)(个|项|条)")
+COUNT_INDICATORS = re.compile(r"(几|多少)(个|项|条)?[^,,。?]{0,6}?指标|指标[^,,。?]{0,4}?(几|多少)(个|项|条)"
+                              r"|指标(的)?(数量|个数|总数|条数)|(设|设置|设了|列了)(了)?(几|多少)(个|项|条)")
+# "扶贫经费是多少", "信创多少": a project's money when nothing else is asked of it (Ⓟ: a masked project name,
+# understand.PROJECT_MARK).
+PROJECT_MONEY = re.compile(r"Ⓟ(的)?(经费|资金|款|钱|费用)?(是|有|为|共|总共|一共)?多少(钱|万)?[?呢]?$|(经费|资金)(是|有|为)多少")
+COUNT_BOUND = re.compile(r"指标(数|数量|个数|条数)?.{0,2}?(超过|多于|大于|不少于|至少|少于|小于|不到|不超过|低于)"
+                         r"\s*(\d+|[一二两三四五六七八九十])\s*(个|条|项)")
+LISTS_INDICATORS = re.compile(r"(哪些|什么|哪几个|哪几条|啥)(?!项目)[^,,。?项]{0,8}?指标")
+INDICATOR_EXTREME = re.compile(r"指标.{0,4}(最多|最少)|(最多|最少).{0,4}指标")
+KINDS = re.compile(r"(哪几|哪些|什么|几)(类|种类|类型|大类)")  # "有哪几类指标": the categories, not the rows
+ASSESSED = re.compile(r"考核(点|什么|啥|哪些|内容|项目有哪些)")  # "考核什么": asks for indicators
+# "这两个一共多少", "两者相差多少": a plural reference with a count.
+WANTED = re.compile(r"(这|那|上面|前面|刚才)?(两|二|俩|三)(个|者|项)?(项目)?(加|一共|合计|相差|差|比|的|总|哪)")
+PAIR_REF = ("两者", "二者", "它俩", "这俩")
 
 # -- row conditions -------------------------------------------------------------------------------
 EMPTY_ANNUAL = re.compile(r"(没|未|缺|漏|忘)(有|填|写|设|给)?(写|填)?(的)?年度"

@@ -23,20 +23,6 @@ from assistant.vocabulary import Vocabulary
 
 AGGREGATES = frozenset({Op.SUM, Op.AVERAGE, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.SHARE, Op.DIFFERENCE, Op.RATIO,
                         Op.COUNT, Op.ALL_HAVE})
-_COUNT_THING = re.compile(r"(几|多少)(个|项|条|类)?(?:(?!钱|万|元|台|次|名|人|家).){0,6}?(项目|指标|经费)"
-                          r"|(项目|指标)(的)?(数量|个数|总数|条数|有几|有多少|共有几|一共有几|一共几|共几|是几|几个|多少个)|(项目)数"
-                          r"|(设|设置|设了|列了|包含|包括)(了)?(几|多少)(个|项|条)"
-                          r"|(指标|项目)[^,,。?]{0,4}?(几|多少)(个|项|条)")
-_COUNT_INDICATORS = re.compile(r"(几|多少)(个|项|条)?[^,,。?]{0,6}?指标|指标[^,,。?]{0,4}?(几|多少)(个|项|条)"
-                               r"|指标(的)?(数量|个数|总数|条数)|(设|设置|设了|列了)(了)?(几|多少)(个|项|条)")
-# "扶贫经费是多少", "信创多少": a project's money when nothing else is asked of it.
-_PROJECT_MONEY = re.compile(r"Ⓟ(的)?(经费|资金|款|钱|费用)?(是|有|为|共|总共|一共)?多少(钱|万)?[?呢]?$|(经费|资金)(是|有|为)多少")
-_COUNT_BOUND = re.compile(r"指标(数|数量|个数|条数)?.{0,2}?(超过|多于|大于|不少于|至少|少于|小于|不到|不超过|低于)"
-                          r"\s*(\d+|[一二两三四五六七八九十])\s*(个|条|项)")
-_LISTS_INDICATORS = re.compile(r"(哪些|什么|哪几个|哪几条|啥)(?!项目)[^,,。?项]{0,8}?指标")
-_INDICATOR_EXTREME = re.compile(r"指标.{0,4}(最多|最少)|(最多|最少).{0,4}指标")
-
-
 @dataclass
 class Cues:
     """Stage 2: what the question's words say about the operation and the measure."""
@@ -111,9 +97,9 @@ def read_cues(links: Links) -> Cues:
         m = lx.COMPARE.search(q)
         assert m is not None
         c.maximum, c.minimum = m.group(2) in "多高大贵", m.group(2) in "少低小便宜"
-    if _COUNT_THING.search(q.replace("哪几", "哪些")):  # "每个项目有几个指标" counts indicators; "有满意度指标的项目有几个" projects
-        c.count = "indicators" if _COUNT_INDICATORS.search(q) else "projects"
-    c.indicator_extreme = bool(_INDICATOR_EXTREME.search(q)) or (("指标" in q) and (c.maximum or c.minimum)
+    if lx.COUNT_THING.search(q.replace("哪几", "哪些")):  # "每个项目有几个指标" counts indicators; "有满意度指标的项目有几个" projects
+        c.count = "indicators" if lx.COUNT_INDICATORS.search(q) else "projects"
+    c.indicator_extreme = bool(lx.INDICATOR_EXTREME.search(q)) or (("指标" in q) and (c.maximum or c.minimum)
                                                                   and not has_any(q, lx.AMOUNT) and not links.has_category)
     c.share = has_any(q, lx.SHARE) and not has_any(q, ("占用",))
     c.share_weak = has_any(q, lx.SHARE_WEAK)
@@ -136,7 +122,7 @@ def read_cues(links: Links) -> Cues:
     c.goal = has_any(unproject, lx.GOAL) and not has_any(q, ("目标值",))
     c.value = has_any(q, lx.VALUE)
     c.quantity = bool(lx.QUANTITY.search(q)) and not re.search(r"多少元|几元", q)
-    c.indicator_word = "指标" in q or bool(re.search(r"考核(点|什么|啥|哪些|内容|项目有哪些)", q))
+    c.indicator_word = "指标" in q or bool(lx.ASSESSED.search(q))
     c.all_indicators = has_any(q, lx.ALL_INDICATORS)
     c.project_list = has_any(q, lx.PROJECT_LIST)
     for word, column in lx.COLUMN_WORDS:
@@ -144,7 +130,7 @@ def read_cues(links: Links) -> Cues:
             c.column, c.column_named = column, True
             break
     c.amount = has_any(q, lx.AMOUNT) or (c.column_named and (c.sum or c.average or c.maximum or c.minimum)) \
-        or bool(_PROJECT_MONEY.search(q))
+        or bool(lx.PROJECT_MONEY.search(q))
     if lx.YUAN.search(q) and not c.quantity:
         c.unit, c.amount = "元", True
     elif has_any(q, lx.WAN):
@@ -159,9 +145,9 @@ def read_cues(links: Links) -> Cues:
         c.single_ref = len(re.sub(r"[的那这个是哪些么呢吗?]", "", head)) < 2
     c.plural_ref = has_any(q, lx.PLURAL_REF)
     c.across = has_any(q, lx.ACROSS_PROJECTS)
-    c.kinds = bool(re.search(r"(哪几|哪些|什么|几)(类|种类|类型|大类)", q))
-    wanted = re.search(r"(这|那|上面|前面|刚才)?(两|二|俩|三)(个|者|项)?(项目)?(加|一共|合计|相差|差|比|的|总|哪)", q)
-    if wanted or has_any(q, ("两者", "二者", "它俩", "这俩")):
+    c.kinds = bool(lx.KINDS.search(q))
+    wanted = lx.WANTED.search(q)
+    if wanted or has_any(q, lx.PAIR_REF):
         c.plural_ref = True
         c.wanted = 3 if wanted and wanted.group(2) == "三" else 2
     c.elliptical = q.rstrip("?").endswith("呢") or len(q.rstrip("?")) <= 6
@@ -182,9 +168,9 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
     if has_any(q, lx.DIFFERENT) and "年度" in q and "周期" in q:
         out.append(Condition(Cond.VALUES_DIFFER))
     if links.value_token and "指标" in q and (c.listing or c.count) and not links.mentions \
-            and not _COUNT_BOUND.search(q):
+            and not lx.COUNT_BOUND.search(q):
         out.append(Condition(Cond.VALUE_CONTAINS, links.value_token))
-    counted = _COUNT_BOUND.search(q)
+    counted = lx.COUNT_BOUND.search(q)
     if counted:  # "指标少于4个的项目": a bound on how many indicators a project has
         less = counted.group(2) in lx.LESS_WORDS
         out.append(Condition(Cond.COUNT_LT if less else Cond.COUNT_GT, float(_number(counted.group(3)))))
@@ -198,7 +184,7 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
         out.append(Condition(kind, amount))
     # "两个健康那个项目满意度要多少" describes one project; "设置了满意度指标的项目有哪些" asks for several.
     about_projects = (c.project_list or "项目" in q) and not (c.described and not (c.listing or c.count or c.exists))
-    if _LISTS_INDICATORS.search(q):  # "…的项目有哪些产出指标": the indicators are listed, not projects
+    if lx.LISTS_INDICATORS.search(q):  # "…的项目有哪些产出指标": the indicators are listed, not projects
         about_projects = False
     if links.has_category and about_projects and not links.matches and not c.all_have:
         lacks = c.negation and not c.all_have
