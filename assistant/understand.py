@@ -332,7 +332,7 @@ def link(question: str, vocab: Vocabulary) -> Links:
     links.value_token = token.group(0) if token else ""
     links.ordinal = next((n for w, n in lx.ORDINALS.items() if w in q), None)
     if not links.matches:
-        m = _NAMED.search(q)
+        m = _NAMED.search(unnamed)  # not inside an indicator's name ("发放补贴人数")
         links.unknown_name = m.group(1) if m and len(m.group(1)) > 3 else ""
         if links.unknown_name:
             typo = _misspelt(links.unknown_name, candidates)
