@@ -671,8 +671,16 @@ def w_refuse(d: Draft, r: Result, v: Vocabulary) -> None:
     d.refused = True
     d.found = False
     if r.detail:
-        d.say(T_OUTSIDE.format(places=r.detail, departments="、".join(v.departments)))
+        d.say(T_OUTSIDE.format(places=r.detail, departments=_departments_like(r.detail, v.departments)))
     d.say(T_REFUSE)
+
+
+def _departments_like(asked: str, departments: list[str], limit: int = 10) -> str:
+    """The indexed departments to offer: those of the same kind (民政局) first, at most `limit`."""
+    kind = [d for d in departments if any(d.endswith(asked[-n:]) for n in (3, 2) if len(asked) > n)]
+    chosen = (kind or departments)[:limit]
+    more = len(kind or departments) - len(chosen)
+    return "、".join(chosen) + (f"等{len(kind or departments)}个" if more > 0 else "")
 
 
 Writer = Callable[[Draft, Result, Vocabulary], None]
@@ -682,6 +690,41 @@ WRITERS: dict[Op, Writer] = {
     Op.DIFFERENCE: w_pair, Op.RATIO: w_pair, Op.ALL_HAVE: w_all_have, Op.EXISTS: w_exists,
     Op.REVERSE: w_reverse, Op.SEARCH: w_search, Op.REFUSE: w_refuse,
 }
+
+
+def w_grouped(d: Draft, r: Result, v: Vocabulary) -> None:
+    """Per department (one line per table): totals, the largest, a ranking."""
+    plan = r.plan
+    if not r.tables:
+        d.found = False
+        return
+    counts = plan.measure in (Measure.PROJECTS, Measure.INDICATOR_COUNT)
+    unit = "个项目" if plan.measure is Measure.PROJECTS else "条指标"
+    what = {Measure.PROJECTS: "项目数", Measure.INDICATOR_COUNT: "绩效指标条数"}.get(plan.measure, _amount_label(plan))
+
+    def show(x: float) -> str:
+        return f"{count(x)}{unit}" if counts else money(x, plan.unit)
+
+    def name(projects: list[Project]) -> str:
+        p = projects[0]
+        return f"{p.department}{p.year or ''}年" + (f"(来源:{p.source})" if (p.department, p.year) in r.duplicates else "")
+
+    if plan.op in (Op.MAX, Op.MIN):
+        word = "最多" if plan.op is Op.MAX else "最少"
+        names = "、".join(f"{name(ps)}{d.refs(ps)}" for _, _, ps in r.tables)
+        d.say(f"在{r.scope_size}个部门(表格)中,{what}{word}的是{names},为 {show(r.number or 0.0)}。")
+        return
+    if plan.op is Op.AVERAGE:
+        d.say(f"{r.scope_size}个部门(表格)平均{what}为 {show(r.number or 0.0)}"
+              f"({' + '.join(number(t, plan.unit) for t in r.terms[:10])}{' + …' if len(r.terms) > 10 else ''}"
+              f" = {number(sum(r.terms), plan.unit)},÷ {len(r.terms)}):")
+    elif plan.op is Op.TOP:
+        d.say(f"在{r.scope_size}个部门(表格)中,{what}{'最高' if plan.order == 'desc' else '最低'}的前{len(r.tables)}个:")
+    elif plan.op is Op.SORT:
+        d.say(f"{r.scope_size}个部门(表格)按{what}{'从高到低' if plan.order == 'desc' else '从低到高'}排列:")
+    else:
+        d.say(f"{r.scope_size}个部门(表格)的{what}分别为(合计 {show(r.number or 0.0)}):")
+    d.listing((f"{name(ps)}:{show(x)}{d.refs(ps)}" for _, x, ps in r.tables), len(r.tables))
 
 
 def closest_projects(name: str, v: Vocabulary) -> list[str]:
@@ -704,7 +747,7 @@ def write(r: Result, v: Vocabulary, d: Draft | None = None) -> Draft:
         d.say(T_NO_YEAR.format(who=who, year="、".join(str(y) for y in s.years), years=r.detail))
         return d
     before = len(d.parts)
-    WRITERS[r.plan.op](d, r, v)
+    (w_grouped if r.plan.group == "department" else WRITERS[r.plan.op])(d, r, v)
     if len(d.parts) == before and not d.refused:
         d.found = False
         d.say(T_NOT_FOUND)

@@ -54,6 +54,7 @@ class Result:
     duplicates: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (department, year) → sources
     hits: list[Record] = field(default_factory=list)  # search results
     by_source: list[tuple[str, float, float]] = field(default_factory=list)  # share per document: (source, part, whole)
+    tables: list[tuple[str, float, list[Project]]] = field(default_factory=list)  # per document: (source, value, rows)
     lacking: list[Project] = field(default_factory=list)  # all_have: projects without
     then: Result | None = None
 
@@ -415,6 +416,36 @@ def op_search(plan: Plan, sel: Selection, ctx: Context) -> Result:
                    found=bool(records))
 
 
+def op_grouped(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    """The operation over each department's table instead of each project ("哪个部门预算最多")."""
+    tables: dict[str, list[Project]] = {}
+    for p in sel.projects:
+        tables.setdefault(p.source, []).append(p)
+    rows: list[tuple[str, float, list[Project]]] = []
+    for source, projects in tables.items():
+        value = float(len(projects)) if plan.measure is Measure.PROJECTS else sum(v for _, v in _numbers(plan, projects, ctx))
+        rows.append((source, round(value, 4), projects))
+    if not rows:
+        return _result(plan, sel, found=False)
+    number: float | None = None
+    if plan.op in (Op.MAX, Op.MIN):
+        target = (max if plan.op is Op.MAX else min)(v for _, v, _ in rows)
+        rows = [t for t in rows if t[1] == target]
+        number = target
+    elif plan.op in (Op.SORT, Op.TOP):
+        rows.sort(key=lambda t: t[1], reverse=plan.order == "desc")
+        if plan.op is Op.TOP:
+            rows = rows[: plan.k or 3]
+    elif plan.op is Op.AVERAGE:
+        number = sum(v for _, v, _ in rows) / len(rows)
+    else:
+        number = sum(v for _, v, _ in rows)
+    result = _result(plan, sel, projects=[p for _, _, ps in rows for p in ps], tables=rows, number=number,
+                     terms=[v for _, v, _ in rows])
+    result.scope_size = len(tables)
+    return result
+
+
 def op_refuse(plan: Plan, sel: Selection, ctx: Context) -> Result:
     return Result(plan, found=False)
 
@@ -448,7 +479,7 @@ def execute(plan: Plan, ctx: Context) -> Result:
     sel = select(plan, ctx)
     if sel.problem:
         return Result(plan, found=False, problem=sel.problem, detail=sel.detail)
-    result = OPERATIONS[plan.op](plan, sel, ctx)
+    result = op_grouped(plan, sel, ctx) if plan.group == "department" else OPERATIONS[plan.op](plan, sel, ctx)
     if plan.then is not None and result.found:
         follow = Context(ctx.vocab, ctx.index, ctx.timings, ctx.topic, result.projects,
                          result.rows if plan.then.measure in (Measure.INDICATORS, Measure.INDICATOR_VALUE) else [])

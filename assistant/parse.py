@@ -21,6 +21,7 @@ from assistant.plan import INDICATOR_CONDITIONS, Cond, Condition, Measure, Op, P
 from assistant.understand import Links, has_any, link
 from assistant.vocabulary import Vocabulary
 
+_GROUPABLE = frozenset({Op.SUM, Op.COUNT, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.LIST, Op.AVERAGE})
 AGGREGATES = frozenset({Op.SUM, Op.AVERAGE, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.SHARE, Op.DIFFERENCE, Op.RATIO,
                         Op.COUNT, Op.ALL_HAVE})
 @dataclass
@@ -66,6 +67,7 @@ class Cues:
     described: bool = False
     across: bool = False  # explicitly about every project ("哪些项目", "所有")
     kinds: bool = False  # "哪几类指标": the categories, not the rows
+    by_department: bool = False  # "哪个部门预算最多": over each department's table
     wanted: int = 0  # "这两个": how many earlier subjects a plural reference means
     domain: bool = False  # some word of the domain
 
@@ -146,6 +148,8 @@ def read_cues(links: Links) -> Cues:
     c.plural_ref = has_any(q, lx.PLURAL_REF)
     c.across = has_any(q, lx.ACROSS_PROJECTS)
     c.kinds = bool(lx.KINDS.search(q))
+    c.by_department = (has_any(q, lx.BY_DEPARTMENT) or bool(lx.SOME_DEPARTMENTS.search(q))) \
+        and len(links.departments) != 1
     wanted = lx.WANTED.search(q)
     if wanted or has_any(q, lx.PAIR_REF):
         c.plural_ref = True
@@ -243,6 +247,8 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
         return Measure.AMOUNT, 0.85
     if c.count == "projects" or c.project_list:
         return Measure.PROJECTS, 0.8
+    if c.by_department and (c.maximum or c.minimum or c.sort or c.top) and lx.PROJECT_EXTREME.search(links.cue_text):
+        return Measure.PROJECTS, 0.8  # "哪个部门的项目最多"
     if aggregate or c.maximum or c.minimum:
         return Measure.AMOUNT, 0.6  # "哪个最多", "加起来多少": about money unless said otherwise
     if c.indicator_word:
@@ -360,6 +366,8 @@ def compose(links: Links, c: Cues) -> Plan:
                 order="asc" if c.ascending or (op is Op.TOP and c.minimum) else "desc")
     if op is Op.TOP:
         plan.k = max(1, min(c.top or 3, 100))
+    if c.by_department and op in _GROUPABLE and measure in (Measure.AMOUNT, Measure.PROJECTS, Measure.INDICATOR_COUNT):
+        plan.group = "department"
     if op in (Op.MAX, Op.MIN):
         plan.order = "desc" if op is Op.MAX else "asc"
     plan.confidence = round(min(sure_measure, sure_op), 3)

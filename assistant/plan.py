@@ -12,7 +12,7 @@ JSON shape (keys beyond these are an error):
      "scope": {"projects": ["信创工作经费"], "project_ids": [], "departments": [], "years": [],
                "level1": [], "level2": [], "indicators": [], "indicator_ids": [],
                "conditions": [{"kind": "amount_gt", "arg": 5}], "previous": false},
-     "k": 0, "order": "desc", "unit": "万元", "value_field": "", "then": null,
+     "k": 0, "order": "desc", "unit": "万元", "value_field": "", "group": "", "then": null,
      "confidence": 0.9, "source": "rules"}
 """
 
@@ -81,6 +81,7 @@ UNITS = ("万元", "元", "%", "")
 ORDERS = ("desc", "asc")
 VALUE_FIELDS = ("period", "annual", "")
 SOURCES = ("rules", "bank", "llm")
+GROUPS = ("", "department")
 MAX_NAMES = 50  # names in one scope list
 MAX_TEXT = 100  # characters of one name
 MAX_DEPTH = 3  # nested `then` plans
@@ -142,13 +143,15 @@ class Plan:
     unit: str = ""  # 万元 | 元 | % | "" (the default for the measure)
     value_field: str = ""  # period | annual | "" (both)
     then: Plan | None = None  # applied to this plan's result
+    group: str = ""  # "department": the operation over each table's total instead of each project
     confidence: float = 1.0
     source: str = "rules"
 
     def to_json(self) -> dict[str, Any]:
         return {"op": self.op.value, "measure": self.measure.value, "column": self.column,
                 "scope": self.scope.to_json(), "k": self.k, "order": self.order, "unit": self.unit,
-                "value_field": self.value_field, "then": self.then.to_json() if self.then else None,
+                "value_field": self.value_field, "group": self.group,
+                "then": self.then.to_json() if self.then else None,
                 "confidence": round(self.confidence, 3), "source": self.source}
 
     @classmethod
@@ -161,7 +164,8 @@ class Plan:
 
 
 # -- validation ------------------------------------------------------------------------------------
-_PLAN_KEYS = {"op", "measure", "column", "scope", "k", "order", "unit", "value_field", "then", "confidence", "source"}
+_PLAN_KEYS = {"op", "measure", "column", "scope", "k", "order", "unit", "value_field", "group", "then", "confidence",
+              "source"}
 _SCOPE_LISTS = {"projects": str, "project_ids": str, "departments": str, "years": int, "level1": str, "level2": str,
                 "indicators": str, "indicator_ids": str}
 
@@ -209,6 +213,7 @@ def _plan(data: Any, depth: int, where: str) -> Plan:
         order=_choice(data.get("order", "desc"), ORDERS, f"{where}.order"),
         unit=_choice(data.get("unit", ""), UNITS, f"{where}.unit"),
         value_field=_choice(data.get("value_field", ""), VALUE_FIELDS, f"{where}.value_field"),
+        group=_choice(data.get("group", ""), GROUPS, f"{where}.group"),
         then=None if then is None else _plan(then, depth + 1, f"{where}.then"),
         confidence=float(confidence),
         source=_choice(data.get("source", "rules"), SOURCES, f"{where}.source"),

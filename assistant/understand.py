@@ -64,6 +64,7 @@ class Links:
     mentioned_by_value: bool = False
     value_token: str = ""  # a value text such as "≥4次"
     outside: list[str] = field(default_factory=list)  # places the data does not cover
+    missing_departments: list[str] = field(default_factory=list)  # departments named that the data lacks
     unknown_name: str = ""  # a project-like name that matched no project
     ordinal: int | None = None
     english: bool = False
@@ -249,8 +250,29 @@ def department_forms(department: str) -> frozenset[str]:
     return frozenset(f for f in forms if len(f) >= 2)
 
 
-def match_departments(q: str, departments: list[str]) -> list[str]:
+_PLACE_BEFORE = re.compile(r"([\u4e00-\u9fff]{1,4}?(?:区|县|市|镇|街道))$")
+
+
+def _wrong_place(q: str, department: str) -> str:
+    """"白云区民政局" when the 民政局 indexed is 增城区's: the place named before the matched form."""
+    full = for_matching(department)
+    for form in sorted((f for f in department_forms(department) if f in q), key=len, reverse=True):
+        m = _PLACE_BEFORE.search(q[: q.find(form)])
+        if m and m.group(1) not in full and not any(m.group(1).endswith(x) for x in ("的市", "的区")):
+            return m.group(1) + form
+        return ""
+    return ""
+
+
+def match_departments(q: str, departments: list[str]) -> tuple[list[str], list[str]]:
+    """(departments named, names of departments the data does not hold: 白云区民政局 beside 增城区民政局)."""
     found = [d for d in departments if any(f in q for f in department_forms(d))]
+    wrong = [w for d in found if (w := _wrong_place(q, d))]
+    found = [d for d in found if not _wrong_place(q, d)]
+    return _longest(q, found), list(dict.fromkeys(wrong)) if not found else []
+
+
+def _longest(q: str, found: list[str]) -> list[str]:
     # "民政局" names every district's 民政局; a district in the question narrows it down.
     if len(found) > 1:
         longest = max(len(max((f for f in department_forms(d) if f in q), key=len)) for d in found)
@@ -303,9 +325,9 @@ def link(question: str, vocab: Vocabulary) -> Links:
     text, english = english_to_cues(question)
     q = for_matching(text).lower()
     links = Links(question=question, text=q, english=english)
-    links.departments = match_departments(q, vocab.departments)
+    links.departments, links.missing_departments = match_departments(q, vocab.departments)
     links.years = sorted({int(y) for y in _YEAR.findall(q)})
-    links.outside = [p for p in lx.PLACES if p in q and p not in vocab.places]
+    links.outside = [p for p in lx.PLACES if p in q and p not in vocab.places] + links.missing_departments
     positions = vocab.named_in(q)
     candidates = [vocab.projects[n] for n in dict.fromkeys([*positions, *vocab.overlapping(q)])]
     if links.departments:

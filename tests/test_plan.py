@@ -272,3 +272,23 @@ def test_two_subjects_of_earlier_turns_can_be_added(assistant) -> None:
         assistant.ask(turn, state)
     answer = assistant.ask("两个加起来多少", state)
     assert "6.00万元" in answer.answer and {r.project for r in answer.citations} == {"信创工作经费", "办公场地项目经费"}
+
+
+def test_operations_over_departments_on_generated_tables(fresh_index, tmp_path) -> None:
+    from assistant import Assistant
+    from ingest import synth
+
+    synth.generate(3, "low", seed=5, out=tmp_path / "synth")
+    fresh_index.build([tmp_path / "synth"])
+    truth = synth.load_truth(tmp_path / "synth")
+    totals = {f["department"]: sum(p["amounts"]["total"] or 0.0 for p in f["projects"]) for f in truth["files"]}
+    assistant = Assistant(fresh_index)
+    top = assistant.ask("哪个部门预算最多")
+    assert top.plan is not None and top.plan.group == "department" and top.plan.op is Op.MAX
+    best = max(totals, key=lambda d: totals[d])
+    assert best in top.answer and f"{totals[best]:.2f}万元" in top.answer
+    each = assistant.ask("各部门预算分别是多少")
+    assert all(f"{t:.2f}万元" in each.answer for t in totals.values())
+    agency = truth["files"][0]["department"][-3:]
+    missing = assistant.ask(f"不存在区{agency}的预算一共多少")
+    assert missing.refused and "表格" in missing.answer
