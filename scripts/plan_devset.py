@@ -221,6 +221,16 @@ def generate(truth: dict[str, Any], rng: random.Random, per: int) -> list[Item]:
         # Traditional characters and typos
         add("lookup", traditional(f"{pname(f, p)}的預算是多少"), contains=[money(a)], tags=["traditional"])
         add("lookup", typo(f"{p['project']}", rng) + f"({d})的预算是多少", contains=[money(a)], tags=["typo"])
+    # across departments (one table each)
+    tables = [(f["department"], f["year"], sum(p["amounts"]["total"] or 0.0 for p in f["projects"])) for f in files]
+    best = max(tables, key=lambda t: t[2])
+    low = min(tables, key=lambda t: t[2])
+    for q in ("哪个部门预算最多", "预算最多的部门是哪个", "哪个单位的预算最高"):
+        add("max", q, contains=[best[0], money(best[2])], tags=["by_department"])
+    for q in ("哪个部门预算最少", "预算最少的部门"):
+        add("min", q, contains=[low[0], money(low[2])], tags=["by_department"])
+    ranked = sorted(tables, key=lambda t: -t[2])
+    add("top", "预算最多的三个部门", contains=[t[0] for t in ranked[:3]], tags=["by_department"])
     rng.shuffle(items)
     return items[: per * len(files)] if per else items
 
