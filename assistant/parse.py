@@ -178,7 +178,12 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
     if counted:  # "指标少于4个的项目": a bound on how many indicators a project has
         less = counted.group(2) in lx.LESS_WORDS
         out.append(Condition(Cond.COUNT_LT if less else Cond.COUNT_GT, float(_number(counted.group(3)))))
-    m = lx.COMPARATOR.search(q)
+    span = lx.AMOUNT_RANGE.search(q)
+    if span and not counted:  # "1万到5万之间"
+        scale = 1 / 10000 if span.group(5) == "元" else 1.0
+        out.append(Condition(Cond.AMOUNT_GT, float(span.group(1)) * scale))
+        out.append(Condition(Cond.AMOUNT_LT, float(span.group(4)) * scale))
+    m = None if span else lx.COMPARATOR.search(q)
     if m and not counted and not links.mentions and not links.value_token.endswith(("%", "个", "次", "台", "名", "家", "人")):
         word = m.group(1) or m.group(6) or ""
         number = float(m.group(2) or m.group(4))

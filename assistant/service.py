@@ -221,9 +221,12 @@ class Assistant:
         if state.active and (c.single_ref or c.plural_ref or links.ordinal is not None or q.endswith("呢")
                              or (len(q) <= 6 and (c.amount or c.funding or c.goal or c.value))):
             return False
-        return not self._near_data(links.text)
+        # No name, no domain word: words shared with some row keep it in scope, or (when it is shaped
+        # like a question about values or money) closeness in meaning. Chit-chat is refused unembedded.
+        shaped = bool(c.value or c.amount or c.goal or c.funding or c.listing)
+        return not self._near_data(links.text, dense=shaped)
 
-    def _near_data(self, question: str) -> bool:
+    def _near_data(self, question: str, dense: bool = True) -> bool:
         catalog = self.catalog
         positions, _ = catalog.lexical.top(question, 1)
         if len(positions):
@@ -233,7 +236,7 @@ class Assistant:
             if asked and len(asked & have) / len(asked) >= SCOPE_OVERLAP:
                 return True
         threshold = SCOPE_SIMILARITY.get(self.index.settings.embed_model)
-        return threshold is not None and top_similarity(self.index, question) >= threshold
+        return dense and threshold is not None and top_similarity(self.index, question) >= threshold
 
     # -- which projects ------------------------------------------------------------------------------
     def _settle(self, turn: _Turn, parsed: Parsed, question: str, v: Vocabulary, timings: dict[str, float]) -> _Turn:

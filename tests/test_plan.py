@@ -292,3 +292,13 @@ def test_operations_over_departments_on_generated_tables(fresh_index, tmp_path) 
     agency = truth["files"][0]["department"][-3:]
     missing = assistant.ask(f"不存在区{agency}的预算一共多少")
     assert missing.refused and "表格" in missing.answer
+
+
+def test_chit_chat_is_refused_without_computing_an_embedding(assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    original = assistant.index.embed_query
+    monkeypatch.setattr(assistant.index, "embed_query", lambda text: calls.append(text) or original(text))
+    for question in ("讲个笑话", "你是谁", "明天天气怎么样", "帮我写一份年终总结"):
+        assert assistant.ask(question).refused
+    assert calls == []
+    assert not assistant.ask("哪个项目预算最多").refused and calls == []  # structured: no embedding either
