@@ -695,6 +695,10 @@ WRITERS: dict[Op, Writer] = {
 def w_grouped(d: Draft, r: Result, v: Vocabulary) -> None:
     """Per department (one line per table): totals, the largest, a ranking."""
     plan = r.plan
+    if r.problem == "need_two":
+        d.found = False
+        d.say(T_NEED_TWO.format(n=r.detail).replace("项目", "部门"))
+        return
     if not r.tables:
         d.found = False
         return
@@ -713,6 +717,17 @@ def w_grouped(d: Draft, r: Result, v: Vocabulary) -> None:
         word = "最多" if plan.op is Op.MAX else "最少"
         names = "、".join(f"{name(ps)}{d.refs(ps)}" for _, _, ps in r.tables)
         d.say(f"在{r.scope_size}个部门(表格)中,{what}{word}的是{names},为 {show(r.number or 0.0)}。")
+        return
+    if plan.op in (Op.DIFFERENCE, Op.RATIO):
+        (_, a, pa), (_, b, pb) = r.tables
+        head = f"{name(pa)}的{what}为 {show(a)}{d.refs(pa)},{name(pb)}为 {show(b)}{d.refs(pb)}"
+        if plan.op is Op.RATIO:
+            d.say(f"{head};前者是后者的 {r.number or 0.0:.2f}倍({number(a, plan.unit)} ÷ {number(b, plan.unit)} = "
+                  f"{r.number or 0.0:.2f})。")
+        else:
+            diff = r.number or 0.0
+            d.say(f"{head};前者比后者{'多' if diff >= 0 else '少'} {show(abs(diff))}"
+                  f"({number(a, plan.unit)} − {number(b, plan.unit)} = {number(diff, plan.unit)})。")
         return
     if plan.op is Op.AVERAGE:
         d.say(f"{r.scope_size}个部门(表格)平均{what}为 {show(r.number or 0.0)}"

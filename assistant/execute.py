@@ -438,6 +438,12 @@ def op_grouped(plan: Plan, sel: Selection, ctx: Context) -> Result:
             rows = rows[: plan.k or 3]
     elif plan.op is Op.AVERAGE:
         number = sum(v for _, v, _ in rows) / len(rows)
+    elif plan.op in (Op.DIFFERENCE, Op.RATIO):
+        order = {d: k for k, d in enumerate(plan.scope.departments)}
+        rows.sort(key=lambda t: order.get(t[2][0].department, len(order)))
+        if len(rows) != 2 or (plan.op is Op.RATIO and rows[1][1] == 0):
+            return _result(plan, sel, found=False, problem="need_two", detail=str(len(rows)))
+        number = rows[0][1] - rows[1][1] if plan.op is Op.DIFFERENCE else rows[0][1] / rows[1][1]
     else:
         number = sum(v for _, v, _ in rows)
     result = _result(plan, sel, projects=[p for _, _, ps in rows for p in ps], tables=rows, number=number,

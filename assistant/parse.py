@@ -21,7 +21,7 @@ from assistant.plan import INDICATOR_CONDITIONS, Cond, Condition, Measure, Op, P
 from assistant.understand import Links, has_any, link
 from assistant.vocabulary import Vocabulary
 
-_GROUPABLE = frozenset({Op.SUM, Op.COUNT, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.LIST, Op.AVERAGE})
+_GROUPABLE = frozenset({Op.SUM, Op.COUNT, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.LIST, Op.AVERAGE, Op.DIFFERENCE, Op.RATIO})
 AGGREGATES = frozenset({Op.SUM, Op.AVERAGE, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.SHARE, Op.DIFFERENCE, Op.RATIO,
                         Op.COUNT, Op.ALL_HAVE})
 @dataclass
@@ -150,6 +150,8 @@ def read_cues(links: Links) -> Cues:
     c.kinds = bool(lx.KINDS.search(q))
     c.by_department = (has_any(q, lx.BY_DEPARTMENT) or bool(lx.SOME_DEPARTMENTS.search(q))) \
         and len(links.departments) != 1
+    if len(links.departments) >= 2 and not links.matches:  # "番禺区教育局和花都区司法局哪个预算多"
+        c.by_department = True
     wanted = lx.WANTED.search(q)
     if wanted or has_any(q, lx.PAIR_REF):
         c.plural_ref = True
@@ -274,6 +276,7 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
     several = named > 1 or sum(len(m.names) for m in links.matches) > 1
     if links.outside:
         return Op.REFUSE, 1.0
+    several = several or (len(links.departments) >= 2 and not named)
     if c.difference and (several or c.plural_ref):
         return Op.DIFFERENCE, 0.9
     if c.ratio and (several or c.plural_ref):

@@ -277,7 +277,8 @@ def _longest(q: str, found: list[str]) -> list[str]:
     if len(found) > 1:
         longest = max(len(max((f for f in department_forms(d) if f in q), key=len)) for d in found)
         found = [d for d in found if any(f in q and len(f) == longest for f in department_forms(d))]
-    return found
+    # In the order the question names them ("A比B多多少").
+    return sorted(found, key=lambda d: min(q.find(f) for f in department_forms(d) if f in q))
 
 
 def detect_categories(q: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -231,6 +231,17 @@ def generate(truth: dict[str, Any], rng: random.Random, per: int) -> list[Item]:
         add("min", q, contains=[low[0], money(low[2])], tags=["by_department"])
     ranked = sorted(tables, key=lambda t: -t[2])
     add("top", "预算最多的三个部门", contains=[t[0] for t in ranked[:3]], tags=["by_department"])
+    unique = [f for f in files if sum(g["department"] == f["department"] for g in files) == 1]
+    for _ in range(10):
+        if len(unique) < 2:
+            break
+        f1, f2 = rng.sample(unique, 2)
+        t1, t2 = (sum(p["amounts"]["total"] or 0.0 for p in f["projects"]) for f in (f1, f2))
+        winner = f1 if t1 >= t2 else f2
+        add("max", f"{f1['department']}和{f2['department']}哪个预算多", contains=[winner["department"], money(max(t1, t2))],
+            tags=["by_department"])
+        add("difference", f"{f1['department']}比{f2['department']}多多少钱", contains=[money(abs(t1 - t2))],
+            tags=["by_department"])
     rng.shuffle(items)
     return items[: per * len(files)] if per else items
 
