@@ -273,12 +273,19 @@ def match_departments(q: str, departments: list[str]) -> tuple[list[str], list[s
 
 
 def _longest(q: str, found: list[str]) -> list[str]:
-    # "民政局" names every district's 民政局; a district in the question narrows it down.
-    if len(found) > 1:
-        longest = max(len(max((f for f in department_forms(d) if f in q), key=len)) for d in found)
-        found = [d for d in found if any(f in q and len(f) == longest for f in department_forms(d))]
+    """Drop a department whose name in the question is only part of another's longer name: "民政局"
+    names every district's 民政局, but "白云区民政局" only one. Two departments named apart both stay."""
+    spans = {d: [(q.find(f), q.find(f) + len(f)) for f in department_forms(d) if f in q] for d in found}
+    widest = {d: max(spans[d], key=lambda s: s[1] - s[0]) for d in found}
+
+    def covered(d: str) -> bool:
+        a, b = widest[d]
+        return any(o != d and widest[o][0] <= a and b <= widest[o][1] and widest[o][1] - widest[o][0] > b - a
+                   for o in found)
+
+    kept = [d for d in found if not covered(d)]
     # In the order the question names them ("A比B多多少").
-    return sorted(found, key=lambda d: min(q.find(f) for f in department_forms(d) if f in q))
+    return sorted(kept, key=lambda d: widest[d][0])
 
 
 def detect_categories(q: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
