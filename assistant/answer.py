@@ -499,6 +499,16 @@ def w_average(d: Draft, r: Result, v: Vocabulary) -> None:
         d.say(f"{n}个项目平均每个设置绩效指标 {r.number:.2f}条({count(total)} ÷ {n} = {r.number:.2f})"
               f"{d.refs(p for p, _ in r.values[:MAX_LIST])}。")
         return
+    if r.duplicates:  # two tables of one department and year: one average per file
+        by_source: dict[str, list[float]] = defaultdict(list)
+        for p, a in r.values:
+            by_source[p.source].append(a)
+        for source, amounts in by_source.items():
+            mean = sum(amounts) / len(amounts)
+            d.say(f"来源 {source}:{len(amounts)}个项目的平均{_amount_label(plan)}为 {money(mean, plan.unit)}"
+                  f"({number(sum(amounts), plan.unit)} ÷ {len(amounts)} = {number(mean, plan.unit)})"
+                  f"{d.refs(p for p, _ in r.values if p.source == source)}。")
+        return
     total = sum(r.terms)
     unit_word = "元" if plan.unit == "元" else UNIT
     d.say(f"{n}个项目的平均{_amount_label(plan)}为 {money(r.number, plan.unit)}"

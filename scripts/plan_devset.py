@@ -75,8 +75,10 @@ def typo(text: str, rng: random.Random) -> str:
 def generate(truth: dict[str, Any], rng: random.Random, per: int) -> list[Item]:
     files = truth["files"]
     dept_count: dict[str, int] = defaultdict(int)
+    table_count: dict[tuple[str, int], int] = defaultdict(int)
     for f in files:
         dept_count[f["department"]] += 1
+        table_count[(f["department"], f["year"])] += 1
     name_count: dict[str, int] = defaultdict(int)
     for f in files:
         for p in f["projects"]:
@@ -102,8 +104,8 @@ def generate(truth: dict[str, Any], rng: random.Random, per: int) -> list[Item]:
 
     for f in files:
         projects = [p for p in f["projects"] if p["amounts"]["total"] is not None]
-        if len(projects) < 2:
-            continue
+        if len(projects) < 2 or table_count[(f["department"], f["year"])] > 1:
+            continue  # two different tables for one department and year: answered per file, not comparable
         d = dname(f)
         total = sum(p["amounts"]["total"] for p in projects)
         p = rng.choice(projects)
