@@ -188,6 +188,10 @@ def _values(plan: Plan, sel: Selection, ctx: Context) -> Result:
                       timings=ctx.timings)
         rows = _same_indicator([h.record for h in hits if isinstance(h.record, Indicator)])
         return _result(plan, sel, rows=rows, projects=_projects_of(rows, ctx), found=bool(rows))
+    if len(ctx.topic) < 2 and not any(u in ctx.question for u in lx.VALUE_UNITS):
+        # "信创工作经费的年度目标是多少": nothing narrows it to one row; every row's value, not a guess
+        rows = [i for p in sel.projects[:MAX_PROJECTS] for i in ctx.vocab.indicators_of(p)]
+        return _result(plan, sel, rows=rows, projects=_projects_of(rows, ctx), found=bool(rows))
     chosen: list[Indicator] = []
     goals: list[Project] = []
     for p in sel.projects[:MAX_PROJECTS]:

@@ -122,6 +122,8 @@ def read_cues(links: Links) -> Cues:
     c.funding = has_any(q, lx.FUNDING)
     unproject = q.replace("项目", "Ⓧ")  # "项目的" is not "目的"
     c.goal = has_any(unproject, lx.GOAL) and not has_any(q, ("目标值",))
+    if c.goal and not has_any(unproject, lx.GOAL_STRONG) and re.search(r"多少|几|百分之", q):
+        c.goal = False  # "年度目标是多少": a target value, not the goal text
     c.value = has_any(q, lx.VALUE)
     c.quantity = bool(lx.QUANTITY.search(q)) and not re.search(r"多少元|几元", q)
     c.indicator_word = "指标" in q or bool(lx.ASSESSED.search(q))

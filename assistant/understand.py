@@ -383,7 +383,8 @@ def topic(links: Links) -> str:
         for f in sorted(department_forms(d), key=len, reverse=True):
             rest = rest.replace(f, "|")
     words = [v for c in _CATEGORY_POOL for v in variants(c)] + ["指标值", "指标", "项目", "经费", "绩效"]
-    for group in (words, lx.VALUE, lx.FOLLOWUP, lx.LIST, lx.DESCRIBED, lx.AMOUNT, lx.SUM, lx.EXISTS, lx.REVERSE):
+    for group in (words, lx.VALUE, lx.FOLLOWUP, lx.LIST, lx.DESCRIBED, lx.AMOUNT, lx.SUM, lx.EXISTS, lx.REVERSE, lx.GOAL,
+                  lx.ANNUAL_WORDS, lx.PERIOD_WORDS):
         for w in sorted(group, key=len, reverse=True):
             if len(w) >= 2:
                 rest = rest.replace(w, "|")
