@@ -82,7 +82,7 @@ def ask_which(plan: Plan, candidates: list[Project], question: str) -> tuple[Cla
     return Clarify(question, list(choices)), Pending(plan, choices)
 
 
-def answer_pending(state: DialogueState, message: str) -> Plan | None:
+def answer_pending(state: DialogueState, message: str, vocab: Vocabulary | None = None) -> Plan | None:
     """The pending plan completed by `message` when it picks one of the options, else None."""
     pending = state.pending
     if pending is None:
@@ -95,12 +95,11 @@ def answer_pending(state: DialogueState, message: str) -> Plan | None:
     if len(picked) != 1:
         return None
     state.pending = None
-    return _with_projects(pending.plan, picked[0], state)
+    return _with_projects(pending.plan, picked[0], vocab)
 
 
-def _with_projects(plan: Plan, ids: list[str], state: DialogueState | None = None, vocab: Vocabulary | None = None,
-                   names: list[str] | None = None) -> Plan:
-    scope = replace(plan.scope, project_ids=list(ids), projects=list(names or plan.scope.projects), previous=False)
+def _with_projects(plan: Plan, ids: list[str], vocab: Vocabulary | None = None) -> Plan:
+    scope = replace(plan.scope, project_ids=list(ids), projects=list(plan.scope.projects), previous=False)
     if vocab is not None:
         by_id = vocab.catalog.by_id
         scope.projects = list(dict.fromkeys(p.project for i in ids if isinstance(p := by_id.get(i), Project)))

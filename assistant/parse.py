@@ -22,8 +22,8 @@ from assistant.understand import Links, has_any, link
 from assistant.vocabulary import Vocabulary
 
 _GROUPABLE = frozenset({Op.SUM, Op.COUNT, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.LIST, Op.AVERAGE, Op.DIFFERENCE, Op.RATIO})
-AGGREGATES = frozenset({Op.SUM, Op.AVERAGE, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.SHARE, Op.DIFFERENCE, Op.RATIO,
-                        Op.COUNT, Op.ALL_HAVE})
+
+
 @dataclass
 class Cues:
     """Stage 2: what the question's words say about the operation and the measure."""

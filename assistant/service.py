@@ -173,7 +173,7 @@ class Assistant:
 
     # -- understanding -----------------------------------------------------------------------------
     def _understand(self, question: str, state: DialogueState, v: Vocabulary, timings: dict[str, float]) -> _Turn:
-        chosen = answer_pending(state, question)
+        chosen = answer_pending(state, question, v)
         if chosen is not None:
             return _Turn(chosen, A.describe(chosen), topic=question)
         parsed = parse(question, v)
