@@ -313,7 +313,14 @@ def w_list(d: Draft, r: Result, v: Vocabulary) -> None:
         else:
             d.listing((f"{label(p)}:{_amount_text(p, plan)}{d.ref(p)}" for p in r.projects), len(r.projects))
         return
-    if plan.measure in (Measure.AMOUNT, Measure.FUNDING, Measure.GOAL, Measure.INDICATOR_COUNT):
+    if plan.measure in (Measure.GOAL, Measure.FUNDING):
+        if not r.projects:
+            d.found = False
+            return
+        d.say(f"{_scope_words(plan, v)}{len(r.projects)}个项目的{'绩效目标' if plan.measure is Measure.GOAL else '资金来源'}:")
+        d.listing((f"{label(p)}:{_goal_or_funding(p, plan)}{d.ref(p)}" for p in r.projects), len(r.projects))
+        return
+    if plan.measure in (Measure.AMOUNT, Measure.INDICATOR_COUNT):
         if not r.values:
             d.found = False
             return
@@ -350,6 +357,13 @@ def w_list(d: Draft, r: Result, v: Vocabulary) -> None:
         return
     d.say(f"{asked}共{len(rows)}条,分布在{len(r.groups)}个项目中:")
     d.listing((indicator_line(d, i, label(v.project_for(i)), plan.value_field) for i in rows), len(rows))
+
+
+def _goal_or_funding(p: Project, plan: Plan) -> str:
+    if plan.measure is Measure.GOAL:
+        return (p.goal[:60] + ("…" if len(p.goal) > 60 else "")) if p.goal else "未填写"
+    parts = [f"{COLUMN_LABELS[k]} {money(getattr(p, k), plan.unit)}" for k in ("fiscal", "special", "other") if getattr(p, k)]
+    return "、".join(parts) or "未填写"
 
 
 def _empty_hint(d: Draft, r: Result, v: Vocabulary) -> None:

@@ -114,6 +114,11 @@ def read_cues(links: Links) -> Cues:
         c.top = _number(top.group(1) or top.group(3) or top.group(4) or "")
         if top.group(4) and re.search(r"最(低|少|小)", top.group(0)):
             c.ascending = True
+    nth = lx.NTH.search(q)
+    if nth and not c.top:  # "预算第二高的": the ranking down to the n-th
+        c.top = _number(nth.group(1))
+        c.ascending = nth.group(2) in "低少小便宜"
+        c.maximum = c.minimum = False
     c.listing = has_any(q, lx.LIST)
     c.exists = has_any(q, lx.EXISTS)
     c.all_have = bool(lx.ALL_HAVE.search(q)) and has_any(q, (*lx.QUESTION_MARKS, "没有"))
@@ -325,7 +330,8 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
         return Op.LIST, 0.8
     if c.listing and measure is Measure.INDICATORS:
         return Op.LIST, 0.85
-    if c.listing and measure is Measure.AMOUNT and not named:
+    if c.listing and measure in (Measure.AMOUNT, Measure.GOAL, Measure.FUNDING) and not named \
+            and (measure is Measure.AMOUNT or c.across):
         return Op.LIST, 0.7
     if named or links.mentions:
         return Op.LOOKUP, 0.8

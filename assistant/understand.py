@@ -295,7 +295,7 @@ def detect_categories(q: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     rest = q
     for c in _CATEGORY_POOL:
         for v in variants(c):
-            if len(v) >= 2 and v in rest and (v not in _BARE_WORDS or re.search(f"{v}(类|指标|方面)", rest)):
+            if len(v) >= 2 and v in rest and (v not in _BARE_WORDS or re.search(f"{v}(类|指标|方面)|(关于|属于)的?{v}", rest)):
                 (level2 if c.level == 2 else level1).append(c.code)
                 rest = rest.replace(v, "|")
                 break
