@@ -172,7 +172,7 @@ def read_cues(links: Links) -> Cues:
 def _conditions(links: Links, c: Cues) -> list[Condition]:
     q = links.cue_text
     out: list[Condition] = []
-    if lx.EMPTY_ANNUAL.search(q):
+    if lx.EMPTY_ANNUAL.search(q) or lx.ALL_FILLED.search(q):
         out.append(Condition(Cond.EMPTY_ANNUAL))
     elif lx.EMPTY_VALUE.search(q) and "指标" in q:
         out.append(Condition(Cond.EMPTY_VALUE))
@@ -297,6 +297,9 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
         return Op.SORT, 0.9
     if c.average and measure in (Measure.AMOUNT, Measure.INDICATOR_COUNT, Measure.PROJECTS):
         return Op.AVERAGE, 0.9
+    if any(cd.kind in INDICATOR_CONDITIONS for cd in c.conditions) and measure is Measure.INDICATORS \
+            and (c.exists or c.all_have):
+        return Op.EXISTS, 0.85  # "指标值都填了吗": is there any row with the condition
     if c.all_have and measure in (Measure.INDICATORS, Measure.PROJECTS, Measure.INDICATOR_VALUE):
         return Op.ALL_HAVE, 0.85
     if (c.maximum or c.minimum) and measure in (Measure.AMOUNT, Measure.INDICATOR_COUNT, Measure.PROJECTS,
