@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from assistant import lexicon as lx
 from assistant.execute import Result
 from assistant.parse import Cues, Parsed, asks_something
-from assistant.plan import Cond, Measure, Op, Plan, Scope
-from assistant.understand import Links
+from assistant.plan import Cond, Condition, Measure, Op, Plan, Scope
+from assistant.understand import Links, has_any
 from assistant.vocabulary import Vocabulary, project_key
 from ingest.normalize import for_matching
 from ingest.records import Indicator, Project
@@ -151,6 +152,13 @@ def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, 
 
     if own_subject or (not previous and not rows):
         return plan, None
+    last = state.plan
+    if has_any(links.text, lx.OTHERS) and last is not None and last.scope.has_category and not links.has_category:
+        # "办公场地的质量指标 / 其他项目有吗": which projects have that category
+        codes = [*last.scope.level2, *last.scope.level1]
+        scope = Scope(level1=list(last.scope.level1), level2=list(last.scope.level2),
+                      conditions=[Condition(Cond.HAS_CATEGORY, code) for code in codes])
+        return Plan(Op.LIST, Measure.PROJECTS, scope, confidence=0.7), None
     if c.wanted and len(previous) < c.wanted and len(state.recent) >= c.wanted:
         # "信创…预算 / 办公场地的呢 / 两个加起来多少": the last subjects talked about, one per turn
         by_id = v.catalog.by_id

@@ -302,3 +302,16 @@ def test_chit_chat_is_refused_without_computing_an_embedding(assistant, monkeypa
         assert assistant.ask(question).refused
     assert calls == []
     assert not assistant.ask("哪个项目预算最多").refused and calls == []  # structured: no embedding either
+
+
+def test_short_follow_ups_list_and_look_at_other_projects(assistant) -> None:
+    state = DialogueState()
+    for turn in ("民营经济服务工作经费", "有几个指标"):
+        assistant.ask(turn, state)
+    listed = assistant.ask("列出来", state)
+    assert not listed.refused and len(listed.citations) == 5
+    state.reset()
+    assistant.ask("办公场地项目经费的质量指标", state)
+    others = assistant.ask("其他项目有吗", state)
+    assert others.plan is not None and others.plan.measure is Measure.PROJECTS
+    assert "设置了质量指标的项目共1个" in others.answer
