@@ -381,7 +381,8 @@ def compose(links: Links, c: Cues) -> Plan:
     if op is Op.COUNT and measure is Measure.INDICATOR_COUNT:
         measure = Measure.INDICATORS
     plan = Plan(op, measure, scope_of(links, c), column=c.column if measure is Measure.AMOUNT else "total",
-                unit=c.unit or ("%" if op is Op.SHARE else ""), value_field=c.value_field,
+                unit=c.unit or ("%" if op is Op.SHARE else "万元" if measure in (Measure.AMOUNT, Measure.FUNDING) else ""),
+                value_field=c.value_field,
                 order="asc" if c.ascending or (op is Op.TOP and c.minimum) else "desc")
     if op is Op.TOP:
         plan.k = max(1, min(c.top or 3, 100))
