@@ -263,8 +263,8 @@ def w_lookup(d: Draft, r: Result, v: Vocabulary) -> None:
         label = Labeler([p for p, _ in r.groups], r.duplicates)
         for p, rows in r.groups[:MAX_PROJECTS]:
             write_indicators(d, p, rows, v.indicators_of(p), asked, label(p), plan.value_field)
-        if not r.found:
-            d.found = False
+        # Several projects, some without the category: an answer all the same.
+        d.found = any(rows for _, rows in r.groups)
     else:
         _write_values(d, r, v)
 
@@ -303,6 +303,12 @@ def w_list(d: Draft, r: Result, v: Vocabulary) -> None:
             return
         if not r.projects:
             d.found = False
+            has = [c for c in s.conditions if c.kind is Cond.HAS_CATEGORY]
+            if has and len(has) == len(s.conditions):
+                asked = category_names([str(c.arg) for c in has if len(str(c.arg)) == 1],
+                                       [str(c.arg) for c in has if len(str(c.arg)) == 2])
+                d.say(f"没有。{_scope_words(plan, v)}{r.scope_size}个项目都没有设置{asked}。")
+                return
             d.say(f"没有{what}。" if s.conditions else T_NOT_FOUND)
             return
         d.say(f"{what}共{len(r.projects)}个:")

@@ -204,7 +204,8 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
     about_projects = (c.project_list or "项目" in q) and not (c.described and not (c.listing or c.count or c.exists))
     if lx.LISTS_INDICATORS.search(q):  # "…的项目有哪些产出指标": the indicators are listed, not projects
         about_projects = False
-    if links.has_category and about_projects and not links.matches and not c.all_have:
+    compares_values = (c.maximum or c.minimum) and c.value and not c.indicator_extreme  # "满意度要求最高"
+    if links.has_category and about_projects and not links.matches and not c.all_have and not compares_values:
         lacks = c.negation and not c.all_have
         for code in (*links.level2, *links.level1):
             out.append(Condition(Cond.LACKS_CATEGORY if lacks else Cond.HAS_CATEGORY, code))
@@ -365,6 +366,8 @@ def scope_of(links: Links, c: Cues) -> Scope:
         if links.matches or links.mentioned_by_value:
             s.indicator_ids = [i.id for i in links.mentions]
     s.conditions = list(c.conditions)
+    if has_any(links.cue_text, lx.TIME_WORDS) and not s.has_category and not s.indicators and links.matches:
+        s.level2 = ["13"]  # "电脑啥时候付款": the project's timeliness indicator
     return s
 
 

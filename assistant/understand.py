@@ -303,6 +303,8 @@ def detect_categories(q: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if "31" in level2 and "3" not in level1:
         level2.remove("31")
         level1.append("3")
+    # "产出指标里的数量指标": a level-2 category narrows its own parent.
+    level1 = [c for c in level1 if not any(BY_CODE[x].parent == c for x in level2)]
     # "成本指标" is level 2 (14) in the seed's framework; level 1 (4) only in newer templates.
     if "4" in level1 and "14" not in level2 and not any(c.startswith("4") for c in level2):
         level1.remove("4")

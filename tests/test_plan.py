@@ -315,3 +315,19 @@ def test_short_follow_ups_list_and_look_at_other_projects(assistant) -> None:
     others = assistant.ask("其他项目有吗", state)
     assert others.plan is not None and others.plan.measure is Measure.PROJECTS
     assert "设置了质量指标的项目共1个" in others.answer
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("扶贫那个项目帮扶几个地区", "≥1个"),  # a quantity of something, not a count of projects
+    ("信创的电脑啥时候付款", "费用支付及时率"),  # when: the timeliness indicator
+    ("两新组织的党建指导员有几个名额", "≤1名"),
+])
+def test_value_questions_in_everyday_words(assistant, question: str, expected: str) -> None:
+    answer = assistant.ask(question)
+    assert expected in answer.answer and answer.plan is not None and answer.plan.op is Op.LOOKUP
+
+
+def test_values_are_compared_side_by_side_not_as_budgets(assistant) -> None:
+    answer = assistant.ask("哪个项目的满意度要求最高")
+    assert answer.plan is not None and answer.plan.measure is Measure.INDICATORS
+    assert len([r for r in answer.citations if isinstance(r, Indicator)]) == 3 and "万元" not in answer.answer
