@@ -123,7 +123,10 @@ def read_cues(links: Links) -> Cues:
     c.exists = has_any(q, lx.EXISTS)
     c.all_have = bool(lx.ALL_HAVE.search(q)) and has_any(q, (*lx.QUESTION_MARKS, "没有"))
     c.reverse = has_any(q, lx.REVERSE)
-    c.negation = has_any(q.replace("有没有", "").replace("是不是", ""), lx.NEGATION)
+    plain = q.replace("有没有", "").replace("是不是", "")
+    for phrase in lx.VAGUE:  # "没法量化" describes values; it does not negate a category
+        plain = plain.replace(phrase, "")
+    c.negation = has_any(lx.EMPTY_ANNUAL.sub("", lx.EMPTY_VALUE.sub("", plain)), lx.NEGATION)
     c.funding = has_any(q, lx.FUNDING)
     unproject = q.replace("项目", "Ⓧ")  # "项目的" is not "目的"
     c.goal = has_any(unproject, lx.GOAL) and not has_any(q, ("目标值",))
@@ -201,11 +204,15 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
         kind = Cond.AMOUNT_LT if word in lx.LESS_WORDS else Cond.AMOUNT_GT
         out.append(Condition(kind, amount))
     # "两个健康那个项目满意度要多少" describes one project; "设置了满意度指标的项目有哪些" asks for several.
-    about_projects = (c.project_list or "项目" in q) and not (c.described and not (c.listing or c.count or c.exists))
+    aggregate = c.sum or c.average or c.maximum or c.minimum or c.sort or bool(c.top) or c.share
+    about_projects = (c.project_list or "项目" in q) and not (
+        c.described and not (c.listing or c.count or c.exists or aggregate or c.negation))
     if lx.LISTS_INDICATORS.search(q):  # "…的项目有哪些产出指标": the indicators are listed, not projects
         about_projects = False
     compares_values = (c.maximum or c.minimum) and c.value and not c.indicator_extreme  # "满意度要求最高"
-    if links.has_category and about_projects and not links.matches and not c.all_have and not compares_values:
+    rows_conditioned = any(cd.kind in INDICATOR_CONDITIONS for cd in out)  # the category narrows the rows
+    if links.has_category and about_projects and not links.matches and not c.all_have and not compares_values \
+            and not rows_conditioned:
         lacks = c.negation and not c.all_have
         for code in (*links.level2, *links.level1):
             out.append(Condition(Cond.LACKS_CATEGORY if lacks else Cond.HAS_CATEGORY, code))
@@ -238,6 +245,8 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
     if row_condition:
         return Measure.INDICATORS, 0.9
     if any(cd.kind in (Cond.HAS_CATEGORY, Cond.LACKS_CATEGORY, Cond.USES_COLUMN) for cd in c.conditions):
+        if c.amount and (aggregate or c.maximum or c.minimum):
+            return Measure.AMOUNT, 0.85  # "没有满意度指标的项目一共多少钱": money over those projects
         return Measure.PROJECTS, 0.85
     if c.reverse and not named and not aggregate and not (c.maximum or c.minimum or c.amount or c.count or c.funding):
         return Measure.INDICATORS, 0.75  # "节约用水用电是哪个项目提出的": rows, then their project

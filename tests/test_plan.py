@@ -331,3 +331,14 @@ def test_values_are_compared_side_by_side_not_as_budgets(assistant) -> None:
     answer = assistant.ask("哪个项目的满意度要求最高")
     assert answer.plan is not None and answer.plan.measure is Measure.INDICATORS
     assert len([r for r in answer.citations if isinstance(r, Indicator)]) == 3 and "万元" not in answer.answer
+
+
+def test_money_over_projects_that_meet_a_condition(assistant) -> None:
+    total = assistant.ask("没有满意度指标的项目一共多少钱")
+    assert total.plan is not None and total.plan.op is Op.SUM and "28.73万元" in total.answer
+    top = assistant.ask("有满意度指标的项目预算最多的是哪个")
+    assert [r.project for r in top.citations] == ["民营经济服务工作经费"]
+    both = assistant.ask("预算超过5万且没有满意度指标的项目")
+    assert {r.project for r in both.citations} == {"政府雇员工资经费", "两新组织党务工作者补贴"}
+    vague = assistant.ask("哪些项目的社会效益指标值没法量化")
+    assert vague.plan is not None and not vague.plan.scope.condition(Cond.LACKS_CATEGORY) and vague.citations
