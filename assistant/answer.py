@@ -668,6 +668,14 @@ def w_exists(d: Draft, r: Result, v: Vocabulary) -> None:
 
 
 def w_reverse(d: Draft, r: Result, v: Vocabulary) -> None:
+    if r.plan.measure is Measure.GOAL:
+        if not r.projects:
+            d.found = False
+            return
+        label = Labeler(r.projects, r.duplicates)
+        d.say(f"绩效目标与问题相符的项目共{len(r.projects)}个:")
+        d.listing((f"{label(p)}:{_goal_or_funding(p, r.plan)}{d.ref(p)}" for p in r.projects), len(r.projects))
+        return
     rows = r.rows
     if not rows:
         d.found = False

@@ -400,6 +400,14 @@ def op_exists(plan: Plan, sel: Selection, ctx: Context) -> Result:
 
 
 def op_reverse(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    if plan.measure is Measure.GOAL:  # the projects whose goal says it
+        words = for_matching(ctx.topic)
+        projects = [p for p in sel.projects if words and words in for_matching(p.goal)]
+        if not projects:
+            hits = search(ctx.index, ctx.topic or "绩效目标", Filters(departments=plan.scope.departments, kind="project"),
+                          k=3, timings=ctx.timings)
+            projects = [h.record for h in hits[:1] if isinstance(h.record, Project)]
+        return _result(plan, sel, projects=projects, found=bool(projects))
     rows = sel.rows if (plan.scope.indicators or plan.scope.indicator_ids) else []
     if not rows:
         hits = search(ctx.index, ctx.topic or "指标", Filters(departments=plan.scope.departments, kind="indicator"),

@@ -249,6 +249,8 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
             return Measure.AMOUNT, 0.85  # "没有满意度指标的项目一共多少钱": money over those projects
         return Measure.PROJECTS, 0.85
     if c.reverse and not named and not aggregate and not (c.maximum or c.minimum or c.amount or c.count or c.funding):
+        if c.goal and not c.indicator_word:
+            return Measure.GOAL, 0.75  # "哪个项目的目标里提到了乡村振兴"
         return Measure.INDICATORS, 0.75  # "节约用水用电是哪个项目提出的": rows, then their project
     if links.mentions and not (c.amount and aggregate):
         if c.reverse or (c.listing and not named):
@@ -323,12 +325,16 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
         if named == 1 and not several and not links.departments:
             return Op.LOOKUP, 0.8
         return Op.SUM, 0.9
+    if c.reverse and not named and measure is Measure.GOAL:
+        return Op.REVERSE, 0.75
     if c.reverse and not named and measure in (Measure.INDICATORS, Measure.INDICATOR_VALUE) and (
             links.mentions or links.value_token or not links.has_category):
         return Op.REVERSE, 0.85
     if measure in (Measure.INDICATORS, Measure.INDICATOR_VALUE) and (c.maximum or c.minimum) and not named:
         return Op.LIST, 0.6  # "满意度要求最高的": values are text; show them side by side
     has_row_conditions = bool(c.conditions)
+    if measure in (Measure.FUNDING, Measure.GOAL) and links.departments and not named and not c.described:
+        return Op.LIST, 0.7  # "工商联的预算都是财政拨款吗": every project of the department
     if c.exists and measure is Measure.FUNDING:
         return Op.LOOKUP, 0.8
     if c.exists and not c.listing and (named or has_row_conditions or c.project_list or links.mentions
@@ -351,6 +357,8 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
     if measure in (Measure.AMOUNT, Measure.FUNDING, Measure.GOAL):
         if links.departments and measure is Measure.AMOUNT and not c.described:
             return Op.SUM, 0.6
+        if links.departments and not c.described:
+            return Op.LIST, 0.6  # "工商联的预算都是财政拨款吗": every project of the department
         return Op.LOOKUP, 0.6  # a described project: retrieval chooses it
     if measure is Measure.INDICATORS and links.has_category:
         return Op.LIST, 0.8

@@ -269,8 +269,9 @@ class Assistant:
             return turn
         if plan.measure is Measure.INDICATOR_COUNT and not described:
             return turn
-        if plan.op in (Op.LIST, Op.COUNT) and not described:
-            return turn
+        if plan.op in (Op.LIST, Op.COUNT) and (not described or plan.measure in (Measure.AMOUNT, Measure.FUNDING,
+                                                                              Measure.GOAL)):
+            return turn  # "预算…的项目有哪些": several projects, not one described
         t = time.perf_counter()
         ranked = describe.rank_projects(self.index, v, question, turn.topic, s.departments, s.years)
         timings["describe"] = (time.perf_counter() - t) * 1000

@@ -342,3 +342,10 @@ def test_money_over_projects_that_meet_a_condition(assistant) -> None:
     assert {r.project for r in both.citations} == {"政府雇员工资经费", "两新组织党务工作者补贴"}
     vague = assistant.ask("哪些项目的社会效益指标值没法量化")
     assert vague.plan is not None and not vague.plan.scope.condition(Cond.LACKS_CATEGORY) and vague.citations
+
+
+def test_goals_searched_and_a_departments_funding_listed(assistant) -> None:
+    goal = assistant.ask("哪个项目的目标里提到了乡村振兴")
+    assert goal.plan is not None and goal.plan.op is Op.REVERSE and [r.project for r in goal.citations] == ["扶贫工作经费"]
+    funding = assistant.ask("工商联的预算都是财政拨款吗")
+    assert funding.plan is not None and funding.plan.op is Op.LIST and len(funding.citations) == 7
