@@ -563,6 +563,9 @@ def w_sort(d: Draft, r: Result, v: Vocabulary) -> None:
     if not r.values:
         d.found = False
         return
+    if plan.position:
+        _write_positions(d, r)
+        return
     label = Labeler(r.projects, r.duplicates)
     _duplicate_notes(d, r)
     direction = "从高到低" if plan.order == "desc" else "从低到高"
@@ -576,6 +579,24 @@ def w_sort(d: Draft, r: Result, v: Vocabulary) -> None:
         d.say(f"{r.scope_size}个项目按{what}{direction}排列:")
     d.listing((f"{label(p)}:{count(n) + '条' if counts else money(n, plan.unit)}{d.ref(p)}" for p, n in r.values),
               len(r.values))
+
+
+def _write_positions(d: Draft, r: Result) -> None:
+    """Where each asked project stands: "在…的7个项目中从高到低排第6"."""
+    plan = r.plan
+    label = Labeler([p for p, _ in r.values], r.duplicates)
+    direction = "从高到低" if plan.order == "desc" else "从低到高"
+    counts = plan.measure in (Measure.INDICATOR_COUNT, Measure.INDICATORS)
+    what = _measure_word(plan)
+    for p in r.projects:
+        same = [(q, x) for q, x in r.values if q.source == p.source]
+        mine = next((x for q, x in same if q.id == p.id), None)
+        if mine is None:
+            continue
+        rank = 1 + sum(x > mine if plan.order == "desc" else x < mine for _, x in same)
+        table = f"{p.department}{p.year or ''}年"
+        shown = f"{count(mine)}条" if counts else money(mine, plan.unit)
+        d.say(f"{label(p)}的{what}为 {shown}{d.ref(p)},在{table}的{len(same)}个项目中按{what}{direction}排第{rank}。")
 
 
 def w_share(d: Draft, r: Result, v: Vocabulary) -> None:

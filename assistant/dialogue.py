@@ -125,9 +125,15 @@ def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, 
     refers = c.single_ref or c.plural_ref
 
     if links.ordinal is not None and (state.items or previous) and not own_subject:
-        picked = _ordinal(links.ordinal, state, previous, v)
-        if picked is not None:
-            return _about_item(plan, links, c, picked, state, v), None
+        picks = [x for n in links.ordinals if (x := _ordinal(n, state, previous, v)) is not None]
+        if len(picks) > 1 and all(isinstance(x, Indicator) for x in picks):  # "第二个和第三个呢"
+            owners = list({v.project_for(x).id: v.project_for(x) for x in picks}.values())
+            return Plan(Op.LOOKUP, Measure.INDICATOR_VALUE,
+                        Scope(projects=[p.project for p in owners], project_ids=[p.id for p in owners],
+                              indicators=list(dict.fromkeys(x.indicator for x in picks)),
+                              indicator_ids=[x.id for x in picks]), value_field=plan.value_field, confidence=0.8), None
+        if picks:
+            return _about_item(plan, links, c, picks[0], state, v), None
 
     if own_subject and not asks_something(links, c) and state.plan is not None:
         # "公用经费呢": the last question, about another project.

@@ -314,6 +314,10 @@ def op_extreme(plan: Plan, sel: Selection, ctx: Context) -> Result:
 
 
 def op_sort(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    if plan.position and sel.projects:  # "扶贫工作经费预算排第几": the ranking of its whole table
+        ranked = _numbers(plan, _whole(sel.projects, ctx), ctx)
+        ranked.sort(key=lambda t: t[1], reverse=plan.order == "desc")
+        return _result(plan, sel, projects=sel.projects, values=ranked, scope_size=len(ranked))
     values = _numbers(plan, sel.projects, ctx)
     values.sort(key=lambda t: t[1], reverse=plan.order == "desc")
     if plan.op is Op.TOP:

@@ -100,6 +100,7 @@ LISTS_INDICATORS = re.compile(r"(哪些|什么|哪几个|哪几条|啥)(?!项目
 INDICATOR_EXTREME = re.compile(r"指标.{0,4}(最多|最少)|(最多|最少).{0,4}指标")
 # "预算第二高的项目": the n-th of a ranking.
 NTH = re.compile(r"第\s*([二三四五六七八九十两\d]+)\s*(高|多|大|贵|低|少|小|便宜)")
+RANK_OF = re.compile(r"排(名)?(在)?第几|第几(名|位)|排多少名|排名多少|排行第几|排在哪|名次")  # "预算排第几"
 KINDS = re.compile(r"(哪几|哪些|什么|几)(类|种类|类型|大类)")  # "有哪几类指标": the categories, not the rows
 ASSESSED = re.compile(r"考核(点|什么|啥|哪些|内容|项目有哪些)")  # "考核什么": asks for indicators
 # "这两个一共多少", "两者相差多少": a plural reference with a count.

@@ -68,6 +68,7 @@ class Cues:
     across: bool = False  # explicitly about every project ("哪些项目", "所有")
     kinds: bool = False  # "哪几类指标": the categories, not the rows
     by_department: bool = False  # "哪个部门预算最多": over each department's table
+    rank_of: bool = False  # "预算排第几": where a project stands in the ranking
     wanted: int = 0  # "这两个": how many earlier subjects a plural reference means
     domain: bool = False  # some word of the domain
 
@@ -158,6 +159,7 @@ def read_cues(links: Links) -> Cues:
     c.plural_ref = has_any(q, lx.PLURAL_REF)
     c.across = has_any(q, lx.ACROSS_PROJECTS)
     c.kinds = bool(lx.KINDS.search(q))
+    c.rank_of = bool(lx.RANK_OF.search(q))
     c.by_department = (has_any(q, lx.BY_DEPARTMENT) or bool(lx.SOME_DEPARTMENTS.search(q))) \
         and len(links.departments) != 1
     if len(links.departments) >= 2 and not links.matches:  # "番禺区教育局和花都区司法局哪个预算多"
@@ -226,7 +228,7 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
 def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
     """What is measured, and how sure the words make it (0..1)."""
     named = bool(links.matches or links.unknown_name)  # an unknown name is resolved (or reported) later
-    aggregate = c.sum or c.average or c.share or c.difference or c.ratio or c.sort or bool(c.top)
+    aggregate = c.sum or c.average or c.share or c.difference or c.ratio or c.sort or bool(c.top) or c.rank_of
     if c.funding and not aggregate:
         return Measure.FUNDING, 0.9
     if c.column_named and named and not aggregate and has_any(links.cue_text, (*lx.QUESTION_MARKS, "是")) \
@@ -296,6 +298,8 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
     if links.outside:
         return Op.REFUSE, 1.0
     several = several or (len(links.departments) >= 2 and not named)
+    if c.rank_of and measure in (Measure.AMOUNT, Measure.INDICATOR_COUNT, Measure.PROJECTS, Measure.FUNDING):
+        return Op.SORT, 0.85
     if c.difference and (several or c.plural_ref):
         return Op.DIFFERENCE, 0.9
     if c.ratio and (several or c.plural_ref):
@@ -406,6 +410,7 @@ def compose(links: Links, c: Cues) -> Plan:
                 order="asc" if c.ascending or (op is Op.TOP and c.minimum) else "desc")
     if op is Op.TOP:
         plan.k = max(1, min(c.top or 3, 100))
+    plan.position = op is Op.SORT and c.rank_of
     if c.by_department and op in _GROUPABLE and measure in (Measure.AMOUNT, Measure.PROJECTS, Measure.INDICATOR_COUNT):
         plan.group = "department"
     if op in (Op.MAX, Op.MIN):

@@ -12,7 +12,8 @@ JSON shape (keys beyond these are an error):
      "scope": {"projects": ["信创工作经费"], "project_ids": [], "departments": [], "years": [],
                "level1": [], "level2": [], "indicators": [], "indicator_ids": [],
                "conditions": [{"kind": "amount_gt", "arg": 5}], "previous": false},
-     "k": 0, "order": "desc", "unit": "万元", "value_field": "", "group": "", "then": null,
+     "k": 0, "order": "desc", "unit": "万元", "value_field": "", "group": "", "position": false,
+     "then": null,
      "confidence": 0.9, "source": "rules"}
 """
 
@@ -144,13 +145,14 @@ class Plan:
     value_field: str = ""  # period | annual | "" (both)
     then: Plan | None = None  # applied to this plan's result
     group: str = ""  # "department": the operation over each table's total instead of each project
+    position: bool = False  # sort: where the scoped projects rank among all projects of their tables
     confidence: float = 1.0
     source: str = "rules"
 
     def to_json(self) -> dict[str, Any]:
         return {"op": self.op.value, "measure": self.measure.value, "column": self.column,
                 "scope": self.scope.to_json(), "k": self.k, "order": self.order, "unit": self.unit,
-                "value_field": self.value_field, "group": self.group,
+                "value_field": self.value_field, "group": self.group, "position": self.position,
                 "then": self.then.to_json() if self.then else None,
                 "confidence": round(self.confidence, 3), "source": self.source}
 
@@ -164,8 +166,8 @@ class Plan:
 
 
 # -- validation ------------------------------------------------------------------------------------
-_PLAN_KEYS = {"op", "measure", "column", "scope", "k", "order", "unit", "value_field", "group", "then", "confidence",
-              "source"}
+_PLAN_KEYS = {"op", "measure", "column", "scope", "k", "order", "unit", "value_field", "group", "position", "then",
+              "confidence", "source"}
 _SCOPE_LISTS = {"projects": str, "project_ids": str, "departments": str, "years": int, "level1": str, "level2": str,
                 "indicators": str, "indicator_ids": str}
 
@@ -184,6 +186,12 @@ def _enum(value: Any, kind: type[StrEnum], where: str) -> Any:
 def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str:
     if not isinstance(value, str) or value not in allowed:
         raise _fail(where, f"“{value}”不是 {'/'.join(a or '空' for a in allowed)} 之一")
+    return value
+
+
+def _flag(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(where, "需要 true 或 false")
     return value
 
 
@@ -214,6 +222,7 @@ def _plan(data: Any, depth: int, where: str) -> Plan:
         unit=_choice(data.get("unit", ""), UNITS, f"{where}.unit"),
         value_field=_choice(data.get("value_field", ""), VALUE_FIELDS, f"{where}.value_field"),
         group=_choice(data.get("group", ""), GROUPS, f"{where}.group"),
+        position=_flag(data.get("position", False), f"{where}.position"),
         then=None if then is None else _plan(then, depth + 1, f"{where}.then"),
         confidence=float(confidence),
         source=_choice(data.get("source", "rules"), SOURCES, f"{where}.source"),

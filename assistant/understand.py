@@ -67,6 +67,7 @@ class Links:
     missing_departments: list[str] = field(default_factory=list)  # departments named that the data lacks
     unknown_name: str = ""  # a project-like name that matched no project
     ordinal: int | None = None
+    ordinals: list[int] = field(default_factory=list)  # "第二个和第三个": every ordinal, in order
     english: bool = False
 
     @property
@@ -362,7 +363,9 @@ def link(question: str, vocab: Vocabulary) -> Links:
     links.mentions, links.mentioned_by_value = detect_mentions(q, vocab, scope)
     token = _VALUE_TOKEN.search(q)
     links.value_token = token.group(0) if token else ""
-    links.ordinal = next((n for w, n in lx.ORDINALS.items() if w in q), None)
+    found = sorted((q.find(w), n) for w, n in lx.ORDINALS.items() if w in q)
+    links.ordinals = list(dict.fromkeys(n for _, n in found))
+    links.ordinal = links.ordinals[0] if links.ordinals else None
     if not links.matches:
         m = _NAMED.search(unnamed)  # not inside an indicator's name ("发放补贴人数")
         links.unknown_name = m.group(1) if m and len(m.group(1)) > 3 else ""

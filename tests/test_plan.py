@@ -349,3 +349,13 @@ def test_goals_searched_and_a_departments_funding_listed(assistant) -> None:
     assert goal.plan is not None and goal.plan.op is Op.REVERSE and [r.project for r in goal.citations] == ["扶贫工作经费"]
     funding = assistant.ask("工商联的预算都是财政拨款吗")
     assert funding.plan is not None and funding.plan.op is Op.LIST and len(funding.citations) == 7
+
+
+def test_where_a_project_ranks_and_several_ordinals(assistant) -> None:
+    rank = assistant.ask("扶贫工作经费预算排第几")
+    assert rank.plan is not None and rank.plan.op is Op.SORT and rank.plan.position
+    assert "7个项目中按预算从高到低排第6" in rank.answer
+    state = DialogueState()
+    assistant.ask("扶贫工作经费有哪些指标", state)
+    two = assistant.ask("第二个和第三个呢", state)
+    assert [r.indicator for r in two.citations] == ["帮助帮扶对象解决问题", "帮扶地区数"]
