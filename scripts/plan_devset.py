@@ -157,6 +157,9 @@ def generate(truth: dict[str, Any], rng: random.Random, per: int) -> list[Item]:
         ranked = sorted(projects, key=lambda x: -x["amounts"]["total"])
         add("sort", rng.choice(["{D}的项目按预算从高到低排", "把{D}的项目按金额排个序", "{D}各项目预算排名"]).format(D=d),
             contains=[f"1. {ranked[0]['project']}"], tags=["sort"])
+        rank = 1 + sum(x["amounts"]["total"] > a for x in projects)
+        add("sort", rng.choice(["{P}的预算排第几", "{P}预算排名多少", "{P}的钱在{D}排第几"]).format(P=pname(f, p), D=d),
+            contains=[f"排第{rank}"], tags=["position"])
         k = min(3, len(projects))
         add("top", rng.choice(["{D}预算前三名", "{D}预算最高的3个项目", "{D}金额前3的项目"]).format(D=d),
             contains=[x["project"] for x in ranked[:k]], tags=["top"])
