@@ -240,8 +240,10 @@ def test_every_answer_carries_its_plan(assistant) -> None:
 def test_two_copies_of_a_table_are_named_by_file_and_never_added_together(fresh_index, seed_path, tmp_path) -> None:
     from assistant import Assistant
 
-    for name in ("gsl_a.txt", "gsl_b.txt"):
-        (tmp_path / name).write_text(seed_path.read_text(encoding="utf-8"), encoding="utf-8")
+    text = seed_path.read_text(encoding="utf-8")
+    (tmp_path / "gsl_a.txt").write_text(text, encoding="utf-8")
+    # A second version (its 合计 retyped): the index keeps both and warns; identical bytes would be skipped.
+    (tmp_path / "gsl_b.txt").write_text(text.replace("41. 73", "41.74", 1), encoding="utf-8")
     fresh_index.build([tmp_path / "gsl_a.txt", tmp_path / "gsl_b.txt"])
     assistant = Assistant(fresh_index)
     total = assistant.ask("工商联项目支出一共多少")
