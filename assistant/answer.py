@@ -641,6 +641,9 @@ def w_pair(d: Draft, r: Result, v: Vocabulary) -> None:
 
     what = "绩效指标条数" if counts else _amount_label(plan)
     head = f"{label(pa)}的{what}为 {show(a)}{d.ref(pa)},{label(pb)}为 {show(b)}{d.ref(pb)}"
+    if plan.op is Op.RATIO and plan.unit == "%":
+        d.say(f"{head};前者是后者的 {r.number * 100:.2f}%({bare(a)} ÷ {bare(b)} = {r.number * 100:.2f}%)。")
+        return
     if plan.op is Op.RATIO:
         d.say(f"{head};前者是后者的 {r.number:.2f}倍({bare(a)} ÷ {bare(b)} = {r.number:.2f})。")
         return

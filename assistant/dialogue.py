@@ -174,6 +174,10 @@ def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, 
     is_global = plan.op in _GLOBAL or (plan.measure is Measure.PROJECTS) or c.across or bool(
         [cd for cd in plan.scope.conditions if cd.kind not in (Cond.HAS_CATEGORY,)] and not elliptical_condition)
     if is_global and not refers:
+        # "海珠区教育局有哪些项目 / 哪个预算最多": the department talked about stays in scope.
+        if last is not None and last.scope.departments and not plan.scope.departments \
+                and not has_any(links.text, lx.EVERYWHERE):
+            return plan.with_scope(departments=list(last.scope.departments)), None
         return plan, None
     if plan.op is Op.SEARCH and not (refers or c.elliptical):
         return plan, None

@@ -102,8 +102,9 @@ def read_cues(links: Links) -> Cues:
         c.maximum, c.minimum = m.group(2) in "多高大贵", m.group(2) in "少低小便宜"
     if lx.COUNT_THING.search(q.replace("哪几", "哪些")):  # "每个项目有几个指标" counts indicators; "有满意度指标的项目有几个" projects
         c.count = "indicators" if lx.COUNT_INDICATORS.search(q) else "projects"
-    c.indicator_extreme = bool(lx.INDICATOR_EXTREME.search(q)) or (("指标" in q) and (c.maximum or c.minimum)
-                                                                  and not has_any(q, lx.AMOUNT) and not links.has_category)
+    c.indicator_extreme = bool(lx.INDICATOR_EXTREME.search(q)) or (
+        has_any(q, ("指标", "考核点")) and (c.maximum or c.minimum or c.sort or bool(c.top))
+        and not has_any(q, lx.AMOUNT) and not links.has_category)
     c.share = has_any(q, lx.SHARE) and not has_any(q, ("占用",))
     c.share_weak = has_any(q, lx.SHARE_WEAK)
     c.difference = bool(lx.DIFFERENCE.search(q))
@@ -303,7 +304,7 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
     if c.difference and (several or c.plural_ref):
         return Op.DIFFERENCE, 0.9
     if c.ratio and (several or c.plural_ref):
-        return Op.RATIO, 0.9
+        return Op.RATIO, 0.9  # before share: "A是B的百分之几" compares two, it is not a share of a whole
     if (c.share or (c.share_weak and measure is Measure.AMOUNT)) and measure in (Measure.AMOUNT, Measure.PROJECTS,
                                                                                   Measure.FUNDING):
         return Op.SHARE, 0.9
@@ -411,6 +412,8 @@ def compose(links: Links, c: Cues) -> Plan:
     if op is Op.TOP:
         plan.k = max(1, min(c.top or 3, 100))
     plan.position = op is Op.SORT and c.rank_of
+    if op is Op.RATIO and lx.RATIO_PERCENT.search(links.cue_text):
+        plan.unit = "%"
     if c.by_department and op in _GROUPABLE and measure in (Measure.AMOUNT, Measure.PROJECTS, Measure.INDICATOR_COUNT):
         plan.group = "department"
     if op in (Op.MAX, Op.MIN):
@@ -446,11 +449,41 @@ def _covered(first: Plan, second: Plan) -> bool:
     return (second.op, second.measure) == (first.op, first.measure)
 
 
+def _chosen_then(links: Links, cues: Cues, plan: Plan, vocab: Vocabulary) -> Plan | None:
+    """"预算最少的项目有几个指标": the extreme (or top-k) picks projects, the rest of the question is asked
+    of them, as a `then` plan over the previous result."""
+    m = lx.CHOSEN_THEN.match(links.text)
+    if m is None or links.matches:
+        return None
+    first_links = link(m.group(1), vocab)
+    first_cues = read_cues(first_links)
+    first = compose(first_links, first_cues)
+    if first.op not in (Op.MAX, Op.MIN, Op.TOP):
+        return None
+    rest_links = link(m.group(2), vocab)
+    rest_cues = read_cues(rest_links)
+    if not asks_something(rest_links, rest_cues) or rest_cues.maximum or rest_cues.minimum:
+        return None
+    second = compose(rest_links, rest_cues)
+    if second.op in (Op.SEARCH, Op.REFUSE) or (second.op, second.measure) == (first.op, first.measure):
+        return None
+    if second.op is Op.LIST and second.measure is Measure.INDICATORS:
+        second.op = Op.LOOKUP
+    second.scope.previous = True
+    first.scope.departments = list(links.departments) or first.scope.departments
+    first.scope.years = list(links.years) or first.scope.years
+    first.then = second
+    return first
+
+
 def parse(question: str, vocab: Vocabulary) -> Parsed:
     """Read one question (no conversation) into a plan; compound questions become `then` chains."""
     links = link(question, vocab)
     cues = read_cues(links)
     plan = compose(links, cues)
+    chained = _chosen_then(links, cues, plan, vocab)
+    if chained is not None:
+        return Parsed(links, cues, chained)
     clauses = [s for s in re.split(lx.CLAUSE_SPLIT.pattern + "|、", links.text) if len(s) >= 2]
     if len(clauses) < 2 or plan.op is Op.REFUSE:
         return Parsed(links, cues, plan)

@@ -75,6 +75,8 @@ class Links:
         """The text with project and indicator names masked: cue words inside a name do not count
         ("政府雇员指标数" is not "指标数", "办公场地项目经费" does not ask about 项目)."""
         text = self.text
+        for word, same in lx.SYNONYMS:
+            text = text.replace(word, same)
         for m in sorted(self.matches, key=lambda m: -len(m.text)):
             text = text.replace(m.text, PROJECT_MARK)
         if not self.mentioned_by_value:
@@ -368,7 +370,10 @@ def link(question: str, vocab: Vocabulary) -> Links:
     links.ordinal = links.ordinals[0] if links.ordinals else None
     if not links.matches:
         m = _NAMED.search(unnamed)  # not inside an indicator's name ("发放补贴人数")
-        links.unknown_name = m.group(1) if m and len(m.group(1)) > 3 else ""
+        name = m.group(1) if m else ""
+        # "项目经费", "按经费": words, not a project's name.
+        links.unknown_name = name if len(name) > 3 and not _generic(name) and not re.search(r"按|从|排|各|每|所有|全部|哪",
+                                                                                             name) else ""
         if links.unknown_name:
             typo = _misspelt(links.unknown_name, candidates)
             if typo is not None:
