@@ -257,7 +257,8 @@ def w_lookup(d: Draft, r: Result, v: Vocabulary) -> None:
             rows = v.indicators_of(p)
             d.say(f"{label(p)}共设置{count(n)}条绩效指标{d.ref(p)},分布在:{categories_summary(rows) or '无'}。")
     elif m is Measure.INDICATORS:
-        asked = category_names(plan.scope.level1, plan.scope.level2) or "绩效指标"
+        asked = category_names(plan.scope.level1, plan.scope.level2) or \
+            ("、".join(f"“{n}”" for n in plan.scope.indicators) + "这个指标" if plan.scope.indicators else "绩效指标")
         if len(r.groups) > 1:
             d.say(T_SEVERAL.format(n=len(r.groups)))
         label = Labeler([p for p, _ in r.groups], r.duplicates)

@@ -135,7 +135,9 @@ def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, 
         if picks:
             return _about_item(plan, links, c, picks[0], state, v), None
 
-    if own_subject and not asks_something(links, c) and state.plan is not None:
+    generic = c.value and not (c.amount or c.funding or c.goal or c.quantity or c.indicator_word or links.has_category
+                               or links.mentions or c.ops or c.conditions) and has_any(links.text, (*lx.FOLLOWUP, "又"))
+    if own_subject and (not asks_something(links, c) or generic) and state.plan is not None:
         # "公用经费呢": the last question, about another project.
         ids = [p.id for p in links.projects] or [p.id for p in v.projects if p.department in links.departments]
         last = state.plan

@@ -102,9 +102,6 @@ def read_cues(links: Links) -> Cues:
         c.maximum, c.minimum = m.group(2) in "多高大贵", m.group(2) in "少低小便宜"
     if lx.COUNT_THING.search(q.replace("哪几", "哪些")):  # "每个项目有几个指标" counts indicators; "有满意度指标的项目有几个" projects
         c.count = "indicators" if lx.COUNT_INDICATORS.search(q) else "projects"
-    c.indicator_extreme = bool(lx.INDICATOR_EXTREME.search(q)) or (
-        has_any(q, ("指标", "考核点")) and (c.maximum or c.minimum or c.sort or bool(c.top))
-        and not has_any(q, lx.AMOUNT) and not links.has_category)
     c.share = has_any(q, lx.SHARE) and not has_any(q, ("占用",))
     c.share_weak = has_any(q, lx.SHARE_WEAK)
     c.difference = bool(lx.DIFFERENCE.search(q))
@@ -114,8 +111,11 @@ def read_cues(links: Links) -> Cues:
     top = lx.TOP.search(q)
     if top:
         c.top = _number(top.group(1) or top.group(3) or top.group(4) or "")
-        if top.group(4) and re.search(r"最(低|少|小)", top.group(0)):
+        if top.group(4) and re.search(r"最(低|少|小|便宜)", top.group(0)):
             c.ascending = True
+    c.indicator_extreme = bool(lx.INDICATOR_EXTREME.search(q)) or (
+        has_any(q, ("指标", "考核点")) and (c.maximum or c.minimum or c.sort or bool(c.top))
+        and not has_any(q, lx.AMOUNT) and not links.has_category)
     nth = lx.NTH.search(q)
     if nth and not c.top:  # "预算第二高的": the ranking down to the n-th
         c.top = _number(nth.group(1))
@@ -144,7 +144,7 @@ def read_cues(links: Links) -> Cues:
             c.column, c.column_named = column, True
             break
     c.amount = has_any(q, lx.AMOUNT) or (c.column_named and (c.sum or c.average or c.maximum or c.minimum)) \
-        or bool(lx.PROJECT_MONEY.search(q))
+        or bool(lx.PROJECT_MONEY.search(q)) or (c.column_named and bool(re.search(r"多少|金额|几", q)))
     if lx.YUAN.search(q) and not c.quantity:
         c.unit, c.amount = "元", True
     elif has_any(q, lx.WAN):
@@ -383,6 +383,8 @@ def scope_of(links: Links, c: Cues) -> Scope:
     s.years = list(links.years)
     s.level1, s.level2 = list(links.level1), list(links.level2)
     names = list(dict.fromkeys(i.indicator for i in links.mentions))
+    if links.foreign and not links.mentions and links.matches:
+        s.indicators = list(links.foreign)  # "商会建设有没有绿化覆盖率这个指标": a name this project lacks
     if links.mentions:
         s.indicators = names
         if links.matches or links.mentioned_by_value:
@@ -462,7 +464,10 @@ def _chosen_then(links: Links, cues: Cues, plan: Plan, vocab: Vocabulary) -> Pla
         return None
     rest_links = link(m.group(2), vocab)
     rest_cues = read_cues(rest_links)
-    if not asks_something(rest_links, rest_cues) or rest_cues.maximum or rest_cues.minimum:
+    measured = (rest_cues.amount or rest_cues.funding or rest_cues.goal or rest_cues.value or rest_cues.indicator_word
+                or rest_cues.count or rest_cues.sum or rest_cues.average or rest_cues.share or rest_links.has_category
+                or rest_links.mentions)
+    if not measured or rest_cues.maximum or rest_cues.minimum:  # "…的五个项目是哪些": no second question
         return None
     second = compose(rest_links, rest_cues)
     if second.op in (Op.SEARCH, Op.REFUSE) or (second.op, second.measure) == (first.op, first.measure):

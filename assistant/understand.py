@@ -62,6 +62,7 @@ class Links:
     level2: tuple[str, ...] = ()
     mentions: list[Indicator] = field(default_factory=list)  # indicator rows named (or found by a value)
     mentioned_by_value: bool = False
+    foreign: list[str] = field(default_factory=list)  # indicator names in the question that the named projects lack
     value_token: str = ""  # a value text such as "≥4次"
     outside: list[str] = field(default_factory=list)  # places the data does not cover
     missing_departments: list[str] = field(default_factory=list)  # departments named that the data lacks
@@ -345,7 +346,7 @@ def link(question: str, vocab: Vocabulary) -> Links:
     candidates = [vocab.projects[n] for n in dict.fromkeys([*positions, *vocab.overlapping(q)])]
     if links.departments:
         candidates = [p for p in candidates if p.department in links.departments]
-    if links.years and any(p.year in links.years for p in candidates):
+    if links.years and len(links.departments) < 2 and any(p.year in links.years for p in candidates):
         candidates = [p for p in candidates if p.year in links.years]
     # Indicator names first: "政府雇员指标数" names an indicator, not the projects called 政府雇员….
     mentioned = sorted(vocab.names_in(q), key=len, reverse=True)
@@ -357,12 +358,22 @@ def link(question: str, vocab: Vocabulary) -> Links:
         for form in sorted(department_forms(d), key=len, reverse=True):
             unnamed = unnamed.replace(form, "|")
     links.matches = together(match_projects(unnamed, candidates))
+    if links.departments and links.matches:
+        # "A局的X是Y的几倍": Y may be another department's; full names only, outside the named departments.
+        rest = unnamed
+        for m in links.matches:
+            rest = rest.replace(m.text, "|")
+        others = [vocab.projects[n] for n in vocab.named_in(rest)]
+        extra = [m for m in match_projects(rest, others) if m.strong and len(m.text) >= 4]
+        links.matches = together(links.matches + extra)
     rest = unnamed
     for m in links.matches:
         rest = rest.replace(m.text, "|")
     links.level1, links.level2 = detect_categories(rest)
     scope = {project_key(p) for p in links.projects} or None
     links.mentions, links.mentioned_by_value = detect_mentions(q, vocab, scope)
+    if scope and not links.mentions and mentioned:
+        links.foreign = [vocab.by_name[n][0].indicator for n in mentioned]
     token = _VALUE_TOKEN.search(q)
     links.value_token = token.group(0) if token else ""
     found = sorted((q.find(w), n) for w, n in lx.ORDINALS.items() if w in q)
