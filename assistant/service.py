@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant import answer as A
 from assistant import describe
+from assistant import lexicon as lx
 from assistant.bank import Bank
 from assistant.dialogue import Clarify, DialogueState, Pending, answer_pending, ask_which, remember, resolve
 from assistant.execute import Context, Result, execute
@@ -31,6 +33,7 @@ from errors import IndexMissingError
 from index.lexical import tokenize
 from index.nodes import retrieval_text
 from index.store import Catalog, Index, open_index
+from ingest.normalize import for_matching
 from ingest.records import Project, Record
 from settings import Settings
 
@@ -246,6 +249,12 @@ class Assistant:
         s = plan.scope
         if plan.op in (Op.REFUSE, Op.SEARCH, Op.REVERSE) or s.previous:
             return turn
+        if len(links.matches) == 1 and not links.departments and not links.years \
+                and len({p.source for p in links.matches[0].projects}) > 1 and plan.group != "department":
+            # "排水设施维护工作经费花了多少钱" when several departments have one: ask which.
+            m = links.matches[0]
+            clarify, pending = ask_which(plan, m.projects, f"“{m.text}”在多个部门的表格中都有,请问指的是哪一个?")
+            return replace(turn, clarify=clarify, pending=pending)
         for m in links.matches:
             if len(m.names) > 1 and (not m.strong or plan.op in _PAIRS):
                 candidates = [p for p in m.projects]
@@ -272,6 +281,16 @@ class Assistant:
         if plan.op in (Op.LIST, Op.COUNT) and (not described or plan.measure in (Measure.AMOUNT, Measure.FUNDING,
                                                                               Measure.GOAL)):
             return turn  # "预算…的项目有哪些": several projects, not one described
+        words = re.sub(lx.DESCRIPTION_FILLER, "", for_matching(turn.topic))
+        if len(words) >= 2:  # "救助那个项目": the word is part of project names in scope
+            named = [p for p in v.projects if words in for_matching(p.project)
+                     and (not s.departments or p.department in s.departments) and (not s.years or p.year in s.years)]
+            if len({p.project for p in named}) > 1:
+                clarify, pending = ask_which(plan, named, f"与“{turn.topic}”相关的项目有多个,请问指的是哪一个?")
+                return replace(turn, clarify=clarify, pending=pending)
+            if named:
+                chosen = _about(plan, named)
+                return replace(turn, plan=chosen, resolved=A.describe(chosen))
         t = time.perf_counter()
         ranked = describe.rank_projects(self.index, v, question, turn.topic, s.departments, s.years)
         timings["describe"] = (time.perf_counter() - t) * 1000
