@@ -139,7 +139,10 @@ def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, 
                                or links.mentions or c.ops or c.conditions) and has_any(links.text, (*lx.FOLLOWUP, "又"))
     if own_subject and (not asks_something(links, c) or generic) and state.plan is not None:
         # "公用经费呢": the last question, about another project.
-        ids = [p.id for p in links.projects] or [p.id for p in v.projects if p.department in links.departments]
+        named = links.projects
+        here = [p for p in named if (p.department, p.year) in {(q.department, q.year) for q in previous}]
+        # "乡村振兴帮扶呢" after a project of 天河区卫生健康局: that department's, if it has one.
+        ids = [p.id for p in (here or named)] or [p.id for p in v.projects if p.department in links.departments]
         last = state.plan
         new = _with_projects(last, ids, vocab=v)
         if links.departments and not links.matches:

@@ -249,11 +249,13 @@ class Assistant:
         s = plan.scope
         if plan.op in (Op.REFUSE, Op.SEARCH, Op.REVERSE) or s.previous:
             return turn
-        if len(links.matches) == 1 and not links.departments and not links.years \
-                and len({p.source for p in links.matches[0].projects}) > 1 and plan.group != "department":
+        by_id = v.catalog.by_id
+        scoped = [p for i in s.project_ids if isinstance(p := by_id.get(i), Project)]
+        if len(links.matches) == 1 and not s.departments and not s.years and plan.group != "department" \
+                and len({(p.department, p.year) for p in scoped}) > 1:
             # "排水设施维护工作经费花了多少钱" when several departments have one: ask which.
             m = links.matches[0]
-            clarify, pending = ask_which(plan, m.projects, f"“{m.text}”在多个部门的表格中都有,请问指的是哪一个?")
+            clarify, pending = ask_which(plan, scoped, f"“{m.text}”在多个部门的表格中都有,请问指的是哪一个?")
             return replace(turn, clarify=clarify, pending=pending)
         for m in links.matches:
             if len(m.names) > 1 and (not m.strong or plan.op in _PAIRS):
