@@ -100,8 +100,12 @@ def read_cues(links: Links) -> Cues:
         m = lx.COMPARE.search(q)
         assert m is not None
         c.maximum, c.minimum = m.group(2) in "多高大贵", m.group(2) in "少低小便宜"
+    if lx.COUNT_INDICATORS.search(q) and "指标数" in q and not lx.COUNT_THING.search(q):
+        c.count = "indicators"  # "项目的指标数平均是多少"
     if lx.COUNT_THING.search(q.replace("哪几", "哪些")):  # "每个项目有几个指标" counts indicators; "有满意度指标的项目有几个" projects
         c.count = "indicators" if lx.COUNT_INDICATORS.search(q) else "projects"
+    if not c.count and links.has_category and re.search(r"(几|多少)(个|项|条)(?![^,,。?]{0,4}(台|次|名|人|家))", q):
+        c.count = "indicators"  # "环境卫生保洁有几个生态效益"
     c.share = has_any(q, lx.SHARE) and not has_any(q, ("占用",))
     c.share_weak = has_any(q, lx.SHARE_WEAK)
     c.difference = bool(lx.DIFFERENCE.search(q))
@@ -209,7 +213,7 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
     # "两个健康那个项目满意度要多少" describes one project; "设置了满意度指标的项目有哪些" asks for several.
     aggregate = c.sum or c.average or c.maximum or c.minimum or c.sort or bool(c.top) or c.share
     about_projects = (c.project_list or "项目" in q) and not (
-        c.described and not (c.listing or c.count or c.exists or aggregate or c.negation))
+        c.described and not (c.listing or c.count or c.exists or aggregate or c.negation)) and not c.single_ref
     if lx.LISTS_INDICATORS.search(q):  # "…的项目有哪些产出指标": the indicators are listed, not projects
         about_projects = False
     compares_values = (c.maximum or c.minimum) and c.value and not c.indicator_extreme  # "满意度要求最高"

@@ -22,7 +22,7 @@ from ingest.taxonomy import BY_CODE, DEPARTMENT_ALIASES, LEVEL1, LEVEL2, Categor
 
 _STOP = {"工作", "经费", "项目", "服务", "补贴", "资金", "单位", "管理", "专项", "政府", "组织", "指标", "建设", "经济",
          "运行", "维护", "费用"}
-_YEAR = re.compile(r"(20[0-4]\d)\s*(?:年|年度)?")
+_YEAR = re.compile(r"(?<![\d.])(20[0-4]\d)(?:\s*(?:年|年度)|(?![\d.万元个条项名%]))")  # not "多于2000万元"
 # A project-like name in the question: "城市绿化养护经费" (no 的/那/这 inside: those are descriptions).
 _NAMED = re.compile(r"([^\s的那这哪些个,。?!、:;|]{2,14}?(?:工作经费|项目经费|专项资金|经费|补贴|专项))")
 # Short category names that are also everyday words ("指标数量", "工作质量"): a category only
