@@ -612,6 +612,12 @@ def w_share(d: Draft, r: Result, v: Vocabulary) -> None:
     label = Labeler(r.projects, r.duplicates)
     _duplicate_notes(d, r)
     column = _amount_label(plan)
+    if plan.group == "project":
+        p = r.projects[0]
+        a, b = r.terms
+        d.say(f"{label(p)}的{column}为 {money(a, plan.unit)},占该项目预算总计 {money(b, plan.unit)} 的 {a / b * 100:.2f}%"
+              f"({number(a, plan.unit)} ÷ {number(b, plan.unit)} = {a / b * 100:.2f}%){d.ref(p)}。")
+        return
     for source, a, b in r.by_source or [("", *r.terms)]:
         part = [p for p in r.projects if not source or p.source == source]
         names = "、".join(f"{label(p)}{d.ref(p)}" for p in part[:MAX_LIST])
@@ -825,7 +831,7 @@ def write(r: Result, v: Vocabulary, d: Draft | None = None) -> Draft:
         d.say(T_NO_YEAR.format(who=who, year="、".join(str(y) for y in s.years), years=r.detail))
         return d
     before = len(d.parts)
-    (w_grouped if r.plan.group == "department" else WRITERS[r.plan.op])(d, r, v)
+    (w_grouped if r.plan.group == "department" else WRITERS[r.plan.op])(d, r, v)  # "project" is the share's own
     if len(d.parts) == before and not d.refused:
         d.found = False
         d.say(T_NOT_FOUND)

@@ -339,6 +339,13 @@ def op_share(plan: Plan, sel: Selection, ctx: Context) -> Result:
     part = sel.projects if named else []
     if not part:
         return _result(plan, sel, found=False, problem="need_part")
+    if plan.group == "project":  # a funding column's share of the project's own total
+        p = part[0]
+        a, b = amount_of(p, plan.column) or 0.0, p.total or 0.0
+        if not b:
+            return _result(plan, sel, found=False, problem="zero_whole")
+        return _result(plan, sel, projects=[p], values=[(p, a)], number=a / b * 100, terms=[a, b],
+                       by_source=[("", a, b)])
     whole = _whole(part, ctx)
     values = [(p, amount_of(p, plan.column) or 0.0) for p in part]
     by_source = []
@@ -501,7 +508,8 @@ def execute(plan: Plan, ctx: Context) -> Result:
     sel = select(plan, ctx)
     if sel.problem:
         return Result(plan, found=False, problem=sel.problem, detail=sel.detail)
-    result = op_grouped(plan, sel, ctx) if plan.group == "department" else OPERATIONS[plan.op](plan, sel, ctx)
+    grouped = plan.group == "department"
+    result = op_grouped(plan, sel, ctx) if grouped else OPERATIONS[plan.op](plan, sel, ctx)
     if plan.then is not None and result.found:
         follow = Context(ctx.vocab, ctx.index, ctx.timings, ctx.topic, result.projects,
                          result.rows if plan.then.measure in (Measure.INDICATORS, Measure.INDICATOR_VALUE) else [])

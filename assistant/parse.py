@@ -104,7 +104,7 @@ def read_cues(links: Links) -> Cues:
         c.count = "indicators"  # "项目的指标数平均是多少"
     if lx.COUNT_THING.search(q.replace("哪几", "哪些")):  # "每个项目有几个指标" counts indicators; "有满意度指标的项目有几个" projects
         c.count = "indicators" if lx.COUNT_INDICATORS.search(q) else "projects"
-    if not c.count and links.has_category and re.search(r"(几|多少)(个|项|条)(?![^,,。?]{0,4}(台|次|名|人|家))", q):
+    if not c.count and links.has_category and re.search(r"(?<!哪)(几|多少)(个|项|条)(?![^,,。?]{0,4}(台|次|名|人|家))", q):
         c.count = "indicators"  # "环境卫生保洁有几个生态效益"
     c.share = has_any(q, lx.SHARE) and not has_any(q, ("占用",))
     c.share_weak = has_any(q, lx.SHARE_WEAK)
@@ -420,6 +420,9 @@ def compose(links: Links, c: Cues) -> Plan:
     plan.position = op is Op.SORT and c.rank_of
     if op is Op.RATIO and lx.RATIO_PERCENT.search(links.cue_text):
         plan.unit = "%"
+    if op is Op.SHARE and plan.column != "total" and len(plan.scope.project_ids) == 1 \
+            and not has_any(links.cue_text, lx.WHOLE_WORDS):
+        plan.group = "project"  # "财政拨的钱在图书馆运行中占比": a column's share of the project's own total
     if c.by_department and op in _GROUPABLE and measure in (Measure.AMOUNT, Measure.PROJECTS, Measure.INDICATOR_COUNT):
         plan.group = "department"
     if op in (Op.MAX, Op.MIN):

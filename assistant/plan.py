@@ -82,7 +82,7 @@ UNITS = ("万元", "元", "%", "")
 ORDERS = ("desc", "asc")
 VALUE_FIELDS = ("period", "annual", "")
 SOURCES = ("rules", "bank", "llm")
-GROUPS = ("", "department")
+GROUPS = ("", "department", "project")
 MAX_NAMES = 50  # names in one scope list
 MAX_TEXT = 100  # characters of one name
 MAX_DEPTH = 3  # nested `then` plans
@@ -144,7 +144,7 @@ class Plan:
     unit: str = ""  # 万元 | 元 | % | "" (the default for the measure)
     value_field: str = ""  # period | annual | "" (both)
     then: Plan | None = None  # applied to this plan's result
-    group: str = ""  # "department": the operation over each table's total instead of each project
+    group: str = ""  # "department": over each table's total instead of each project; "project": within each project
     position: bool = False  # sort: where the scoped projects rank among all projects of their tables
     confidence: float = 1.0
     source: str = "rules"
