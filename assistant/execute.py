@@ -8,6 +8,7 @@ to meaning (which indicator a value question is about, which rows a search finds
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -250,6 +251,12 @@ def op_list(plan: Plan, sel: Selection, ctx: Context) -> Result:
     if plan.scope.previous and not plan.scope.has_category and not plan.scope.conditions and ctx.previous_projects \
             and not ctx.previous_rows:
         sel = replace(sel, rows=[i for p in sel.projects for i in ctx.vocab.indicators_of(p)])
+    s = plan.scope
+    words = re.sub(lx.DESCRIPTION_FILLER, "", for_matching(ctx.topic))
+    if len(words) >= 2 and not (s.has_category or s.conditions or s.indicators or s.indicator_ids or s.names_projects):
+        # "哪些指标跟宣传有关": the rows about the topic, not every row
+        about = [i for i in sel.rows if words in for_matching(f"{i.indicator}{i.period_value}")]
+        sel = replace(sel, rows=about or sel.rows)
     groups = _group(sel.rows, ctx)
     return _result(plan, sel, rows=sel.rows, groups=groups, projects=[p for p, _ in groups], found=bool(sel.rows))
 

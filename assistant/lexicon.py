@@ -20,7 +20,7 @@ AMOUNT = ("预算", "多少钱", "金额", "多少万", "花多少", "花了多�
           "开支", "花费", "花钱", "额度", "钱最多", "钱最少", "贵", "便宜", "多少元", "合多少", "资金量", "经费最",
           "资金最", "拨款最", "钱", "资金规模", "经费规模", "拿多少", "能拿", "拨多少", "给多少", "批多少")
 FUNDING = ("资金来源", "来源", "哪来", "哪里来", "从哪", "什么资金", "什么钱", "拨款方式", "资金性质", "钱的性质", "怎么来",
-           "哪儿来", "来自哪", "谁给的", "谁拨的",
+           "哪儿来", "来自哪", "谁给的", "谁拨的", "资金构成", "资金结构", "资金组成", "经费构成",
            "出资", "谁出钱", "谁出的钱", "资金渠道", "经费渠道")
 COLUMN_WORDS = (("财政专户", "special"), ("专户", "special"), ("其他资金", "other"), ("自筹", "other"),
                 ("财政拨款", "fiscal"), ("财政资金", "fiscal"), ("财政拨的", "fiscal"), ("财政拨", "fiscal"))
@@ -159,7 +159,7 @@ EVERYWHERE = ("所有部门", "全部部门", "各部门", "每个部门", "所�
 # Other words for the table's terms, read as the term ("考核点" is 指标).
 SYNONYMS = (("考核点", "指标"), ("考核项", "指标"), ("考核指标", "指标"), ("绩效考核点", "指标"))
 # Words around a description that are not part of it ("跟保障有关的", "管培训的").
-DESCRIPTION_FILLER = r"跟|与|和|有关|相关|管|负责|关于|搞|做|方面|那个|这个"
+DESCRIPTION_FILLER = r"跟|与|和|有关|相关|管|负责|关于|搞|做|方面|那个|这个|关$|about"
 # A share of what: the department's whole, not the project's own total.
 WHOLE_WORDS = ("部门", "全部项目", "所有项目", "全局", "单位", "合计", "全部预算", "总体", "全部财政")
 OTHERS = ("其他项目", "其它项目", "别的项目", "另外的项目", "其余项目", "其他的项目", "别的部门", "其他部门")
@@ -195,7 +195,7 @@ ENGLISH: tuple[tuple[str, str], ...] = (
     ("in total", "一共"), ("average", "平均"), ("mean", "平均"), ("share", "占比"), ("percentage", "占比"),
     ("proportion", "占比"), ("difference", "差多少"), ("highest", "最高"), ("largest", "最大"), ("biggest", "最大"),
     ("most expensive", "最贵"), ("most", "最多"), ("lowest", "最低"), ("smallest", "最小"), ("least", "最少"),
-    ("cheapest", "最便宜"), ("sorted", "排序"), ("ranked", "排序"),
+    ("cheapest", "最便宜"), ("fewest", "最少"), ("indicator count", "指标数"), ("sorted", "排序"), ("ranked", "排序"),
     ("order by", "排序"), ("sort", "排序"), ("from low to high", "从低到高"),
     ("from high to low", "从高到低"), ("low to high", "从低到高"), ("high to low", "从高到低"), ("divided by", "的几倍"),
     ("times", "倍"), ("rank", "排序"), ("descending", "从高到低"), ("ascending", "从低到高"),
