@@ -252,7 +252,7 @@ class Assistant:
         by_id = v.catalog.by_id
         scoped = [p for i in s.project_ids if isinstance(p := by_id.get(i), Project)]
         if len(links.matches) == 1 and not s.departments and not s.years and plan.group != "department" \
-                and len({(p.department, p.year) for p in scoped}) > 1:
+                and len({(p.department, p.year) for p in scoped}) > 1 and len({_content(p, v) for p in scoped}) > 1:
             # "排水设施维护工作经费花了多少钱" when several departments have one: ask which.
             m = links.matches[0]
             clarify, pending = ask_which(plan, scoped, f"“{m.text}”在多个部门的表格中都有,请问指的是哪一个?")
@@ -327,6 +327,13 @@ class Assistant:
                         citations=[], intent=Op.REFUSE.value, plan=Plan(Op.REFUSE))
         answer.latency_ms = (time.perf_counter() - start) * 1000
         return answer
+
+
+def _content(p: Project, v: Vocabulary) -> tuple[Any, ...]:
+    """What a project says (amounts, goal, indicator rows): equal for copies of one table under two names,
+    whose answers do not differ, so there is nothing to ask."""
+    rows = tuple((i.indicator, i.period_value, i.annual_value) for i in v.indicators_of(p))
+    return p.total, p.fiscal, p.special, p.other, p.goal, rows
 
 
 def _about(plan: Plan, projects: list[Project]) -> Plan:
