@@ -7,7 +7,8 @@ JIXIAO_CHROMA_URL     http://host:port of a `chroma run` server; empty = embedde
 JIXIAO_COLLECTION     Chroma collection name (ASCII)
 JIXIAO_HOST / JIXIAO_PORT   where the app listens (127.0.0.1:7860)
 JIXIAO_LLM_BASE_URL / JIXIAO_LLM_MODEL / JIXIAO_LLM_API_KEY   optional OpenAI-compatible
-                      endpoint used only to rephrase grounded answers
+                      endpoint used to propose query plans and rephrase grounded answers
+JIXIAO_MAX_QUESTION_CHARS   longer questions are refused at once (500)
 JIXIAO_LOCK_TIMEOUT   seconds a writer waits for another writer of the same data directory (30)
 JIXIAO_UPLOAD_MAX_MB / JIXIAO_UPLOAD_MAX_FILES   upload limits of the document library (20 MB, 20 files)
 Limits on one input file (ingest refuses it with a message naming the setting):
@@ -59,6 +60,7 @@ class Settings:
     lock_timeout: float = field(default_factory=lambda: _number("JIXIAO_LOCK_TIMEOUT", 30))
     upload_max_mb: float = field(default_factory=lambda: _number("JIXIAO_UPLOAD_MAX_MB", 20))
     upload_max_files: int = field(default_factory=lambda: int(_number("JIXIAO_UPLOAD_MAX_FILES", 20)))
+    max_question_chars: int = field(default_factory=lambda: max(1, int(_number("JIXIAO_MAX_QUESTION_CHARS", 500))))
     data_dir: Path = ROOT / "data"
     max_file_mb: float = field(default_factory=lambda: _number("JIXIAO_MAX_FILE_MB", 50.0))
     max_cells: int = field(default_factory=lambda: int(_number("JIXIAO_MAX_CELLS", 2_000_000)))

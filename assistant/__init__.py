@@ -1,5 +1,7 @@
-"""assistant: understand a question, retrieve rows, compose a grounded answer."""
+"""assistant: question → typed plan → rows → grounded, cited answer."""
 
-from assistant.service import Answer, Assistant, DialogueState
+from assistant.dialogue import Clarify, DialogueState
+from assistant.plan import Plan
+from assistant.service import Answer, Assistant
 
-__all__ = ["Answer", "Assistant", "DialogueState"]
+__all__ = ["Answer", "Assistant", "Clarify", "DialogueState", "Plan"]

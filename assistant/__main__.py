@@ -11,12 +11,14 @@ from typing import Any
 from assistant.service import Answer, Assistant
 from errors import JixiaoError
 
+BATCH_KEYS = frozenset({"id", "question", "turns"})
+
 
 def _print(answer: Answer, as_json: bool, qid: str | None = None) -> None:
     if as_json:
         print(json.dumps(answer.to_json(qid), ensure_ascii=False), flush=True)
         return
-    if answer.resolved_question != answer.question:
+    if answer.resolved_question and answer.resolved_question != answer.question:
         print(f"理解为:{answer.resolved_question}")
     print(answer.answer)
     for n, c in enumerate(answer.citations, 1):
@@ -39,6 +41,12 @@ def _batch(assistant: Assistant, path: Path, as_json: bool) -> int:
             item = json.loads(line)
             if not isinstance(item, dict) or not isinstance(item.get("question"), str):
                 raise ValueError("需要 {\"id\": …, \"question\": \"…\", \"turns\": [...]}")
+            unknown = sorted(set(item) - BATCH_KEYS)
+            if unknown:
+                raise ValueError(f"未知的键 {', '.join(unknown)};只允许 {', '.join(sorted(BATCH_KEYS))}")
+            turns = item.get("turns") or []
+            if not isinstance(turns, list) or not all(isinstance(t, str) for t in turns):
+                raise ValueError("turns 需要是问题字符串的列表")
         except ValueError as exc:
             print(f"{path} 第{n}行: 不是有效的问题对象({exc})", file=sys.stderr)
             return 2

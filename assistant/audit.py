@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant import predicates
+from assistant.predicates import vague_reason
 from index.store import Catalog, DocumentInfo
 from ingest.normalize import for_matching
 from ingest.records import Indicator, ParseWarning, Project, Record
@@ -22,18 +24,6 @@ from ingest.taxonomy import BY_CODE, LEVEL1, LEVEL2, children
 # -- vocabulary: every Chinese word the rules match ----------------------------------------------
 # The 一级 categories every project needs at least one indicator of.
 REQUIRED_LEVEL1: tuple[str, ...] = ("1", "2", "3")  # 产出, 效益, 满意度
-# A value is verifiable when it holds a number, a comparison, or a criterion one can check.
-_NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万]\s*[个次人名台套家项件户场册篇期批%]")
-_COMPARATOR = re.compile(
-    r"[≥≤<>≦≧≪≫=]|不低于|不少于|不高于|不超过|不大于|不小于|低于|高于|少于|多于|以内|之内|以前|之前|前完成"
-    r"|(?:\d|[一二两三四五六七八九十百千万]|称职|合格|良好|优秀|达标)\s*(?:及|或|以)?\s*(?:以上|以下)"
-)
-CRITERIA: tuple[str, ...] = (
-    "合格", "达标", "称职", "优秀", "通过验收", "验收通过", "全部", "全覆盖", "按时", "按期", "如期", "零", "无重大",
-    "无投诉", "不得分", "得满分", "是否", "有则", "完成",
-)
-# Scoring left to the assessor's judgement: not verifiable even next to a number.
-DISCRETIONARY: tuple[str, ...] = ("酌情", "视情况", "适当扣分", "适当加分")
 # A value copied across projects is worth reporting only when it says something of its own:
 # "100%" or "≥1个" repeat everywhere by nature.
 COPIED_MIN_CJK = 4
@@ -152,21 +142,17 @@ def missing_level1(doc: DocumentRows) -> Iterable[Finding]:
 @rule("empty_value", "指标值缺失", "警告", "实施周期指标值和年度指标值都没有填写")
 def empty_value(doc: DocumentRows) -> Iterable[Finding]:
     for i in doc.indicators:
-        if not i.period_value.strip() and not i.annual_value.strip():
+        if predicates.empty_value(i):
             yield _finding(doc, "empty_value", f"“{i.indicator}”没有填写指标值", i.project, [i])
 
 
-def vague_reason(value: str) -> str:
-    """Why a value cannot be verified, or "" when it can (or is empty)."""
-    text = for_matching(value)
-    if not text:
-        return ""
-    for word in DISCRETIONARY:
-        if word in text:
-            return f"评分含“{word}”,由评价人自行判断"
-    if _NUMBER.search(text) or _COMPARATOR.search(text) or any(w in text for w in CRITERIA):
-        return ""
-    return "没有数字、比较条件或可核验的标准"
+@rule("empty_annual", "年度指标值未填写", "警告",
+      "年度指标值没有填写(与问答中“哪些指标没填年度指标值”是同一条件,含两个值都没填的指标)")
+def empty_annual(doc: DocumentRows) -> Iterable[Finding]:
+    for i in doc.indicators:
+        if predicates.empty_annual(i):
+            period = f"(实施周期指标值为“{i.period_value}”)" if i.period_value.strip() else "(实施周期指标值也未填写)"
+            yield _finding(doc, "empty_annual", f"“{i.indicator}”没有填写年度指标值{period}", i.project, [i])
 
 
 @rule("vague_value", "指标值不可核验", "警告", "指标值没有数字、阈值或可核验的标准(或评分由评价人酌情决定)")

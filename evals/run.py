@@ -200,3 +200,28 @@ def below_thresholds(report: dict[str, Any]) -> list[str]:
     """The gate: which thresholds the full system misses."""
     full = report["systems"]["full"]
     return [f"{k} {full[k]:.3f} < {v}" for k, v in THRESHOLDS.items() if (full.get(k) or 0.0) < v]
+
+
+DESCRIBED = Path(__file__).with_name("described.jsonl")
+
+
+def described(index: Index, path: Path = DESCRIBED) -> dict[str, Any]:
+    """Projects named by what they do: the assistant's choice (its first citation, or a clarifying
+    question, which counts as a miss) against plain dense retrieval (the first row's project)."""
+    items = load_gold(path)
+    assistant = Assistant(index)
+    catalog = index.catalog
+    full: list[float] = []
+    dense: list[float] = []
+    asked = 0
+    for item in items:
+        want = m.key(item["project"], None)[0]
+        answer = assistant.ask(item["question"])
+        asked += answer.clarify is not None
+        full.append(float(bool(answer.citations) and m.key(answer.citations[0].project, None)[0] == want))
+        hits = index.dense(item["question"], k=1)
+        top = catalog.by_id.get(hits[0][0]) if hits else None
+        dense.append(float(top is not None and m.key(top.project, None)[0] == want))
+    n = len(items)
+    return {"questions": n, "full": {"hit@1": round(sum(full) / n, 4) if n else None, "clarified": asked},
+            "dense": {"hit@1": round(sum(dense) / n, 4) if n else None}}

@@ -70,3 +70,29 @@ def test_ingest_json_summary(seed_path: Path, settings) -> None:
     assert out.returncode == 0, out.stderr
     [f] = json.loads(out.stdout)["files"]
     assert (f["projects"], f["indicators"]) == (7, 28) and f["repaired"] > 0
+
+
+def test_batch_answers_carry_plans_and_an_unknown_key_is_an_error(index, settings, tmp_path: Path) -> None:
+    batch = tmp_path / "plans.jsonl"
+    batch.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in [
+        {"id": "a", "question": "哪个项目最贵、占比多少"},
+        {"id": "b", "question": "信创工作经费预算多少" * 100},
+        {"id": "c", "question": "这几个一共多少钱", "turns": ["哪些项目设置了满意度指标"]},
+    ]), encoding="utf-8")
+    out = run(["assistant", "ask", "--batch", str(batch), "--json"], settings)
+    assert out.returncode == 0, out.stderr
+    a, b, c = (json.loads(line) for line in out.stdout.splitlines())
+    assert a["plan"]["op"] == "max" and a["plan"]["then"]["op"] == "share" and "40.26%" in a["answer"]
+    assert b["refused"] and "500字以内" in b["answer"]  # the batch went on past the overlong question
+    assert c["plan"]["op"] == "sum" and c["plan"]["scope"]["previous"] and "13.00万元" in c["answer"]
+    bad = tmp_path / "bad_key.jsonl"
+    bad.write_text('{"id": "a", "question": "信创工作经费预算多少", "histroy": ["x"]}\n', encoding="utf-8")
+    out = run(["assistant", "ask", "--batch", str(bad), "--json"], settings)
+    assert out.returncode != 0 and "第1行" in out.stderr and "histroy" in out.stderr
+
+
+def test_a_clarifying_question_is_in_the_json(index, settings) -> None:
+    out = run(["assistant", "ask", "给雇员发钱的那个项目预算多少", "--json"], settings)
+    answer = json.loads(out.stdout)
+    assert set(answer["clarify"]["options"]) == {"政府雇员工资经费", "政府雇员公用经费"}
+    assert answer["citations"] == [] and answer["plan"]["op"] == "lookup"

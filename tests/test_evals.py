@@ -42,3 +42,11 @@ def test_every_system_reports_the_contract_keys_offline(index, tmp_path) -> None
         assert 0.0 <= row["hit@1"] <= 1.0
     assert report["systems"]["naive_llamaindex"]["answer_pass"] is None
     assert report["systems"]["full"]["hit@1"] >= report["systems"]["naive_llamaindex"]["hit@1"]
+
+
+def test_described_projects_beat_plain_dense_retrieval(index) -> None:
+    from evals.run import described
+
+    report = described(index)
+    assert report["questions"] >= 20
+    assert report["full"]["hit@1"] >= report["dense"]["hit@1"] and report["full"]["hit@1"] >= 0.9

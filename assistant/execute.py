@@ -1,0 +1,527 @@
+"""The executor: a plan over the catalog's rows → a typed Result. Every number is computed here.
+
+Operations live in `OPERATIONS`, one function per `Op`, each reading the rows the plan's scope
+selects (`select`) and returning the rows it used. Amounts are 万元 in the store; the unit asked
+for is applied when the answer is written. Retrieval runs only where the plan leaves a choice
+to meaning (which indicator a value question is about, which rows a search finds).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from assistant import lexicon as lx
+from assistant.plan import INDICATOR_CONDITIONS, Measure, Op, Plan
+from assistant.predicates import PROJECT_CONDITIONS, ROW_CONDITIONS
+from assistant.retrieve import Filters, Hit, search
+from assistant.vocabulary import Vocabulary, project_key
+from index.store import DocumentInfo, Index
+from ingest.normalize import for_matching
+from ingest.records import Indicator, Project, Record
+
+MAX_PROJECTS = 8  # per-project answers for at most this many projects
+
+
+@dataclass
+class Selection:
+    """The rows a scope selects."""
+
+    projects: list[Project]
+    rows: list[Indicator]
+    problem: str = ""  # unknown_project | no_year | empty
+    detail: str = ""
+    considered: int = 0  # projects in scope before the project conditions
+
+
+@dataclass
+class Result:
+    """What an operation computed, with the rows it used (the answer cites them)."""
+
+    plan: Plan
+    projects: list[Project] = field(default_factory=list)  # the result set: projects the answer is about
+    rows: list[Indicator] = field(default_factory=list)  # the result set: indicator rows
+    groups: list[tuple[Project, list[Indicator]]] = field(default_factory=list)  # rows per project
+    values: list[tuple[Project, float]] = field(default_factory=list)  # per-project numbers (万元 or counts)
+    number: float | None = None  # the derived number
+    terms: list[float] = field(default_factory=list)  # the numbers it was derived from, in order
+    scope_size: int = 0  # projects the operation ranged over
+    found: bool = True
+    problem: str = ""
+    detail: str = ""
+    documents: list[tuple[DocumentInfo, float]] = field(default_factory=list)  # 合计 vs the sum of its projects
+    duplicates: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (department, year) → sources
+    hits: list[Record] = field(default_factory=list)  # search results
+    by_source: list[tuple[str, float, float]] = field(default_factory=list)  # share per document: (source, part, whole)
+    tables: list[tuple[str, float, list[Project]]] = field(default_factory=list)  # per document: (source, value, rows)
+    lacking: list[Project] = field(default_factory=list)  # all_have: projects without
+    then: Result | None = None
+
+
+@dataclass
+class Context:
+    vocab: Vocabulary
+    index: Index
+    timings: dict[str, float]
+    topic: str = ""  # what the question is about beyond its names (for choosing rows by meaning)
+    question: str = ""  # the question's normal form (for the unit it asks in: "几名")
+    previous_projects: list[Project] = field(default_factory=list)
+    previous_rows: list[Indicator] = field(default_factory=list)
+
+
+# -- scope ------------------------------------------------------------------------------------------------
+def _in_category(i: Indicator, level1: list[str], level2: list[str]) -> bool:
+    if not level1 and not level2:
+        return True
+    return i.level2_code in level2 or i.level1_code in level1 or (i.level2_code == "" and i.level1_code in
+                                                                     {c[0] for c in level2 if c.startswith("4")})
+
+
+def select(plan: Plan, ctx: Context) -> Selection:
+    """The projects and indicator rows a plan's scope selects, conditions applied."""
+    v, s = ctx.vocab, plan.scope
+    by_id = v.catalog.by_id
+    if s.project_ids:
+        projects = [p for i in s.project_ids if isinstance(p := by_id.get(i), Project)]
+    elif s.projects:
+        wanted = {for_matching(n) for n in s.projects}
+        projects = [p for p in v.projects if for_matching(p.project) in wanted]
+        if not projects:
+            return Selection([], [], "unknown_project", s.projects[0])
+    elif s.previous and ctx.previous_projects:
+        projects = list(ctx.previous_projects)
+    else:
+        projects = list(v.projects)
+    if s.departments:
+        projects = [p for p in projects if p.department in s.departments]
+    if s.years:
+        in_year = [p for p in projects if p.year in s.years]
+        if not in_year and projects:
+            years = sorted({p.year for p in projects if p.year})
+            return Selection([], [], "no_year", "、".join(f"{y}年" for y in years))
+        projects = in_year
+    considered = len(projects)
+    for cond in s.conditions:
+        if cond.kind in PROJECT_CONDITIONS:
+            test = PROJECT_CONDITIONS[cond.kind][0]
+            projects = [p for p in projects if test(p, v.indicators_of(p), cond)]
+    if s.indicator_ids:
+        keep = {project_key(p) for p in projects} if (s.project_ids or s.projects or s.departments) else None
+        rows = [r for i in s.indicator_ids if isinstance(r := by_id.get(i), Indicator)
+                and (keep is None or project_key(r) in keep)]
+    elif s.previous and ctx.previous_rows and not s.project_ids:
+        rows = list(ctx.previous_rows)
+    else:
+        names = {for_matching(n) for n in s.indicators}
+        if names and not (s.project_ids or s.projects or s.departments or s.years):
+            rows = [r for n in names for r in v.by_name.get(n, [])]
+        else:
+            rows = [i for p in projects for i in v.indicators_of(p)]
+            if names:
+                rows = [i for i in rows if for_matching(i.indicator) in names]
+    rows = [i for i in rows if _in_category(i, s.level1, s.level2)]
+    for cond in s.conditions:
+        if cond.kind in INDICATOR_CONDITIONS:
+            test = ROW_CONDITIONS[cond.kind][0]
+            rows = [i for i in rows if test(i, cond)]
+    return Selection(projects, rows, considered=considered)
+
+
+def duplicates(projects: list[Project]) -> dict[tuple[str, int], list[str]]:
+    """(department, year) pairs whose projects come from more than one document."""
+    sources: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for p in projects:
+        sources[(p.department, p.year)].add(p.source)
+    return {k: sorted(v) for k, v in sources.items() if len(v) > 1}
+
+
+def amount_of(p: Project, column: str) -> float | None:
+    return getattr(p, column)
+
+
+def _numbers(plan: Plan, projects: list[Project], ctx: Context) -> list[tuple[Project, float]]:
+    """The per-project number a plan measures: an amount column or an indicator count."""
+    if plan.measure is Measure.INDICATOR_COUNT or (plan.measure is Measure.INDICATORS):
+        return [(p, float(len([i for i in ctx.vocab.indicators_of(p)
+                               if _in_category(i, plan.scope.level1, plan.scope.level2)]))) for p in projects]
+    return [(p, a) for p in projects if (a := amount_of(p, plan.column)) is not None]
+
+
+def _result(plan: Plan, sel: Selection, **kw: object) -> Result:
+    r = Result(plan, scope_size=max(len(sel.projects), sel.considered), duplicates=duplicates(sel.projects))
+    for k, value in kw.items():
+        setattr(r, k, value)
+    return r
+
+
+# -- operations --------------------------------------------------------------------------------------
+def op_lookup(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    m = plan.measure
+    if m in (Measure.AMOUNT, Measure.FUNDING, Measure.GOAL, Measure.PROJECTS):
+        return _result(plan, sel, projects=sel.projects)
+    if m is Measure.INDICATOR_COUNT:
+        return _result(plan, sel, projects=sel.projects, values=_numbers(plan, sel.projects, ctx))
+    if m is Measure.INDICATORS:
+        groups = [(p, [i for i in sel.rows if project_key(i) == project_key(p)]) for p in sel.projects]
+        found = any(rows for _, rows in groups)
+        return _result(plan, sel, projects=sel.projects, groups=groups, rows=sel.rows, found=found)
+    return _values(plan, sel, ctx)
+
+
+def _values(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    """Indicator values: the named rows, else the rows in the asked category, else the row of each
+    project the question means (by the unit it asks in, then by meaning)."""
+    s = plan.scope
+    if s.indicators or s.indicator_ids or s.conditions or (s.previous and ctx.previous_rows and not s.project_ids):
+        return _result(plan, sel, rows=sel.rows, projects=_projects_of(sel.rows, ctx), found=bool(sel.rows))
+    if s.has_category:
+        if not sel.rows:
+            groups = [(p, []) for p in sel.projects]
+            result = _result(plan, sel, projects=sel.projects, groups=groups, found=False)
+            result.plan = replace(plan, measure=Measure.INDICATORS)
+            return result
+        return _result(plan, sel, rows=sel.rows, projects=_projects_of(sel.rows, ctx))
+    named = s.names_projects or (s.previous and ctx.previous_projects)
+    if not named:
+        hits = search(ctx.index, ctx.topic or "指标值", Filters(departments=s.departments, kind="indicator"), k=5,
+                      timings=ctx.timings)
+        rows = _same_indicator([h.record for h in hits if isinstance(h.record, Indicator)])
+        return _result(plan, sel, rows=rows, projects=_projects_of(rows, ctx), found=bool(rows))
+    if len(ctx.topic) < 2 and not any(u in ctx.question for u in lx.VALUE_UNITS):
+        # "信创工作经费的年度目标是多少": nothing narrows it to one row; every row's value, not a guess
+        rows = [i for p in sel.projects[:MAX_PROJECTS] for i in ctx.vocab.indicators_of(p)]
+        return _result(plan, sel, rows=rows, projects=_projects_of(rows, ctx), found=bool(rows))
+    chosen: list[Indicator] = []
+    goals: list[Project] = []
+    for p in sel.projects[:MAX_PROJECTS]:
+        rows = ctx.vocab.indicators_of(p)
+        pick = _by_unit(rows, ctx.question or ctx.topic)
+        if pick is None and rows:
+            hits = search(ctx.index, ctx.topic or p.project, Filters(projects=[p]), k=3, timings=ctx.timings,
+                          pool=[p, *rows])
+            best = next((h for h in hits if isinstance(h.record, Indicator)), None)
+            goal = next((h for h in hits if isinstance(h.record, Project)), None)
+            if goal is not None and goal.lexical_rank is not None and (best is None or best.lexical_rank is None):
+                goals.append(p)  # only the goal text shares words with the question
+                continue
+            pick = best.record if best is not None else rows[0]  # type: ignore[assignment]
+        if pick is not None:
+            chosen.append(pick)
+    if goals and not chosen:
+        result = _result(plan, sel, projects=goals)
+        result.plan = replace(plan, op=Op.LOOKUP, measure=Measure.GOAL)
+        return result
+    return _result(plan, sel, rows=chosen, projects=_projects_of(chosen, ctx), found=bool(chosen))
+
+
+
+
+def _by_unit(rows: list[Indicator], topic: str) -> Indicator | None:
+    """"买几台": the one row whose value is counted in 台."""
+    asked = [u for u in lx.VALUE_UNITS if any(f"{w}{u}" in topic for w in ("几", "多少", "几个", "多少个")) or topic.endswith(u)]
+    if not asked:
+        return None
+    units = lx.SAME_UNIT.get(max(asked, key=len), (max(asked, key=len),))
+    hits = [i for i in rows if any(u in i.period_value or u in i.annual_value for u in units)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _same_indicator(rows: list[Indicator]) -> list[Indicator]:
+    """The best row, and the other rows with the same indicator name (the same indicator elsewhere)."""
+    if not rows:
+        return []
+    name = for_matching(rows[0].indicator)
+    return [rows[0], *(r for r in rows[1:] if for_matching(r.indicator) == name)]
+
+
+def _projects_of(rows: list[Indicator], ctx: Context) -> list[Project]:
+    return list({p.id: p for r in rows if (p := ctx.vocab.project_of.get(project_key(r))) is not None}.values())
+
+
+def op_list(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    m = plan.measure
+    if m is Measure.PROJECTS:
+        groups = [(p, [i for i in ctx.vocab.indicators_of(p) if _in_category(i, plan.scope.level1, plan.scope.level2)])
+                  for p in sel.projects] if plan.scope.has_category else []
+        return _result(plan, sel, projects=sel.projects, groups=groups, found=bool(sel.projects))
+    if m in (Measure.AMOUNT, Measure.FUNDING, Measure.GOAL, Measure.INDICATOR_COUNT):
+        return _result(plan, sel, projects=sel.projects, values=_numbers(plan, sel.projects, ctx))
+    if plan.scope.previous and not plan.scope.has_category and not plan.scope.conditions and ctx.previous_projects \
+            and not ctx.previous_rows:
+        sel = replace(sel, rows=[i for p in sel.projects for i in ctx.vocab.indicators_of(p)])
+    s = plan.scope
+    words = re.sub(lx.DESCRIPTION_FILLER, "", for_matching(ctx.topic))
+    if len(words) >= 2 and not (s.has_category or s.conditions or s.indicators or s.indicator_ids or s.names_projects):
+        # "哪些指标跟宣传有关": the rows about the topic, not every row
+        about = [i for i in sel.rows if words in for_matching(f"{i.indicator}{i.period_value}")]
+        sel = replace(sel, rows=about or sel.rows)
+    groups = _group(sel.rows, ctx)
+    return _result(plan, sel, rows=sel.rows, groups=groups, projects=[p for p, _ in groups], found=bool(sel.rows))
+
+
+def _group(rows: list[Indicator], ctx: Context) -> list[tuple[Project, list[Indicator]]]:
+    out: dict[str, tuple[Project, list[Indicator]]] = {}
+    for r in rows:
+        p = ctx.vocab.project_of.get(project_key(r))
+        if p is not None:
+            out.setdefault(p.id, (p, []))[1].append(r)
+    return list(out.values())
+
+
+def op_count(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    if plan.measure in (Measure.INDICATORS, Measure.INDICATOR_VALUE, Measure.INDICATOR_COUNT):
+        groups = _group(sel.rows, ctx)
+        return _result(plan, sel, rows=sel.rows, groups=groups, projects=sel.projects, number=float(len(sel.rows)),
+                       values=[(p, float(len(rows))) for p, rows in groups])
+    return _result(plan, sel, projects=sel.projects, number=float(len(sel.projects)), found=bool(sel.projects),
+                   values=_numbers(replace(plan, measure=Measure.AMOUNT), sel.projects, ctx))
+
+
+def _documents(plan: Plan, sel: Selection, ctx: Context) -> list[tuple[DocumentInfo, float]]:
+    """Each whole document in scope: its printed 合计 beside the sum of its projects."""
+    if plan.column != "total" or plan.measure is not Measure.AMOUNT or plan.scope.names_projects \
+            or plan.scope.conditions or plan.scope.previous:
+        return []
+    out = []
+    for doc in ctx.vocab.catalog.documents:
+        if doc.grand_total is None:
+            continue
+        mine = [p for p in sel.projects if p.source == doc.source]
+        if mine:
+            out.append((doc, sum(p.total or 0.0 for p in mine)))
+    return out
+
+
+def op_sum(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    values = _numbers(plan, sel.projects, ctx)
+    total = round(sum(v for _, v in values), 4)
+    return _result(plan, sel, projects=sel.projects, values=values, number=total, terms=[v for _, v in values],
+                   documents=_documents(plan, sel, ctx), found=bool(values))
+
+
+def op_average(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    values = _numbers(plan, sel.projects, ctx)
+    if not values:
+        return _result(plan, sel, found=False, problem="no_values")
+    mean = sum(v for _, v in values) / len(values)
+    return _result(plan, sel, projects=sel.projects, values=values, number=mean, terms=[v for _, v in values])
+
+
+def op_extreme(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    values = _numbers(plan, sel.projects, ctx)
+    if not values:
+        return _result(plan, sel, found=False, problem="no_values")
+    pick = max if plan.op is Op.MAX else min
+    target = pick(v for _, v in values)
+    winners = [p for p, v in values if v == target]
+    rows = [i for p in winners for i in ctx.vocab.indicators_of(p)] if plan.measure is Measure.INDICATOR_COUNT else []
+    return _result(plan, sel, projects=winners, values=values, number=target, rows=rows, scope_size=len(values))
+
+
+def op_sort(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    if plan.position and sel.projects:  # "扶贫工作经费预算排第几": the ranking of its whole table
+        ranked = _numbers(plan, _whole(sel.projects, ctx), ctx)
+        ranked.sort(key=lambda t: t[1], reverse=plan.order == "desc")
+        return _result(plan, sel, projects=sel.projects, values=ranked, scope_size=len(ranked))
+    values = _numbers(plan, sel.projects, ctx)
+    values.sort(key=lambda t: t[1], reverse=plan.order == "desc")
+    if plan.op is Op.TOP:
+        k = plan.k or 3
+        cut = values[k - 1][1] if len(values) >= k else None
+        values = [t for t in values if cut is None or (t[1] >= cut if plan.order == "desc" else t[1] <= cut)]
+    return _result(plan, sel, projects=[p for p, _ in values], values=values, scope_size=len(sel.projects),
+                   found=bool(values))
+
+
+def _whole(part: list[Project], ctx: Context) -> list[Project]:
+    """What a share is of: every project of the documents the part comes from."""
+    sources = {p.source for p in part}
+    return [p for p in ctx.vocab.projects if p.source in sources]
+
+
+def op_share(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    named = plan.scope.names_projects or plan.scope.previous or bool(plan.scope.conditions)
+    part = sel.projects if named else []
+    if not part:
+        return _result(plan, sel, found=False, problem="need_part")
+    if plan.group == "project":  # a funding column's share of the project's own total
+        p = part[0]
+        a, b = amount_of(p, plan.column) or 0.0, p.total or 0.0
+        if not b:
+            return _result(plan, sel, found=False, problem="zero_whole")
+        return _result(plan, sel, projects=[p], values=[(p, a)], number=a / b * 100, terms=[a, b],
+                       by_source=[("", a, b)])
+    whole = _whole(part, ctx)
+    values = [(p, amount_of(p, plan.column) or 0.0) for p in part]
+    by_source = []
+    for source in dict.fromkeys(p.source for p in part):  # one share per document: copies are not added up
+        a = sum(v for p, v in values if p.source == source)
+        b = sum(amount_of(p, plan.column) or 0.0 for p in whole if p.source == source)
+        if b:
+            by_source.append((source, a, b))
+    if not by_source:
+        return _result(plan, sel, found=False, problem="zero_whole")
+    dup = duplicates(whole)
+    if not dup:  # projects of several documents, each a table of its own: one share of their sum
+        a, b = sum(x[1] for x in by_source), sum(x[2] for x in by_source)
+        by_source = [("", a, b)]
+    _, a, b = by_source[0]
+    return _result(plan, sel, projects=part, values=values, number=a / b * 100, terms=[a, b], duplicates=dup,
+                   by_source=by_source)
+
+
+def op_pair(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    """difference and ratio: the first project against the second, in the order the question names them."""
+    order = {n: k for k, n in enumerate(plan.scope.projects)}
+    projects = sorted(sel.projects, key=lambda p: order.get(p.project, len(order)))
+    values = _numbers(plan, projects, ctx)
+    if len(values) != 2:
+        return _result(plan, sel, projects=projects, values=values, found=False, problem="need_two",
+                       detail=str(len(values)))
+    (_, a), (_, b) = values
+    if plan.op is Op.RATIO:
+        if b == 0:
+            return _result(plan, sel, projects=projects, values=values, found=False, problem="zero_whole")
+        return _result(plan, sel, projects=projects, values=values, number=a / b, terms=[a, b])
+    return _result(plan, sel, projects=projects, values=values, number=a - b, terms=[a, b])
+
+
+def op_all_have(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    s = plan.scope
+    lacking = [p for p in sel.projects if not any(_in_category(i, s.level1, s.level2) for i in ctx.vocab.indicators_of(p))]
+    having = [p for p in sel.projects if p not in lacking]
+    evidence = [next(i for i in ctx.vocab.indicators_of(p) if _in_category(i, s.level1, s.level2)) for p in having]
+    return _result(plan, sel, projects=having, lacking=lacking, rows=evidence, number=float(len(lacking)))
+
+
+def op_exists(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    if any(c.kind in INDICATOR_CONDITIONS for c in plan.scope.conditions):
+        return op_list(plan, sel, ctx)
+    if plan.measure is Measure.PROJECTS:
+        return _result(plan, sel, projects=sel.projects, found=bool(sel.projects))
+    s = plan.scope
+    if plan.measure is Measure.INDICATOR_VALUE and not s.has_category:
+        return op_lookup(plan, sel, ctx)
+    if plan.measure is Measure.INDICATORS and not s.has_category and not (s.indicators or s.indicator_ids) \
+            and len(ctx.topic) >= 2 and (s.names_projects or s.previous):
+        # "雇员工资按时发有没有指标": the row that is about 按时发, if any
+        result = _values(replace(plan, measure=Measure.INDICATOR_VALUE), sel, ctx)
+        result.plan = replace(plan, measure=Measure.INDICATOR_VALUE)
+        return result
+    result = op_lookup(replace(plan, measure=Measure.INDICATORS), sel, ctx)
+    result.plan = plan
+    if not plan.scope.names_projects and not (plan.scope.previous and ctx.previous_projects):
+        result.groups = [(p, rows) for p, rows in result.groups if rows]
+    return result
+
+
+def op_reverse(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    if plan.measure is Measure.GOAL:  # the projects whose goal says it
+        words = for_matching(ctx.topic)
+        projects = [p for p in sel.projects if words and words in for_matching(p.goal)]
+        if not projects:
+            hits = search(ctx.index, ctx.topic or "绩效目标", Filters(departments=plan.scope.departments, kind="project"),
+                          k=3, timings=ctx.timings)
+            projects = [h.record for h in hits[:1] if isinstance(h.record, Project)]
+        return _result(plan, sel, projects=projects, found=bool(projects))
+    rows = sel.rows if (plan.scope.indicators or plan.scope.indicator_ids) else []
+    if not rows:
+        hits = search(ctx.index, ctx.topic or "指标", Filters(departments=plan.scope.departments, kind="indicator"),
+                      k=5, timings=ctx.timings)
+        rows = _same_indicator([h.record for h in hits if isinstance(h.record, Indicator)])
+    return _result(plan, sel, rows=rows, projects=_projects_of(rows, ctx), found=bool(rows))
+
+
+def op_search(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    s = plan.scope
+    projects = sel.projects if s.names_projects else []
+    hits: list[Hit] = search(ctx.index, ctx.topic, Filters(projects=projects, departments=s.departments,
+                                                           level1=tuple(s.level1), level2=tuple(s.level2)),
+                             k=5, timings=ctx.timings)
+    records = [h.record for h in hits[:3]]
+    rows = [r for r in records if isinstance(r, Indicator)]
+    return _result(plan, sel, hits=records, rows=rows, projects=[r for r in records if isinstance(r, Project)],
+                   found=bool(records))
+
+
+def op_grouped(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    """The operation over each department's table instead of each project ("哪个部门预算最多")."""
+    tables: dict[str, list[Project]] = {}
+    for p in sel.projects:
+        tables.setdefault(p.source, []).append(p)
+    rows: list[tuple[str, float, list[Project]]] = []
+    for source, projects in tables.items():
+        value = float(len(projects)) if plan.measure is Measure.PROJECTS else sum(v for _, v in _numbers(plan, projects, ctx))
+        rows.append((source, round(value, 4), projects))
+    if not rows:
+        return _result(plan, sel, found=False)
+    number: float | None = None
+    if plan.op in (Op.MAX, Op.MIN):
+        target = (max if plan.op is Op.MAX else min)(v for _, v, _ in rows)
+        rows = [t for t in rows if t[1] == target]
+        number = target
+    elif plan.op in (Op.SORT, Op.TOP):
+        rows.sort(key=lambda t: t[1], reverse=plan.order == "desc")
+        if plan.op is Op.TOP:
+            rows = rows[: plan.k or 3]
+    elif plan.op is Op.AVERAGE:
+        number = sum(v for _, v, _ in rows) / len(rows)
+    elif plan.op in (Op.DIFFERENCE, Op.RATIO):
+        order = {d: k for k, d in enumerate(plan.scope.departments)}
+        rows.sort(key=lambda t: order.get(t[2][0].department, len(order)))
+        if len(rows) != 2 or (plan.op is Op.RATIO and rows[1][1] == 0):
+            return _result(plan, sel, found=False, problem="need_two", detail=str(len(rows)))
+        number = rows[0][1] - rows[1][1] if plan.op is Op.DIFFERENCE else rows[0][1] / rows[1][1]
+    else:
+        number = sum(v for _, v, _ in rows)
+    result = _result(plan, sel, projects=[p for _, _, ps in rows for p in ps], tables=rows, number=number,
+                     terms=[v for _, v, _ in rows])
+    result.scope_size = len(tables)
+    return result
+
+
+def op_refuse(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    return Result(plan, found=False)
+
+
+Operation = Callable[[Plan, Selection, Context], Result]
+OPERATIONS: dict[Op, Operation] = {
+    Op.LOOKUP: op_lookup,
+    Op.LIST: op_list,
+    Op.COUNT: op_count,
+    Op.SUM: op_sum,
+    Op.AVERAGE: op_average,
+    Op.MAX: op_extreme,
+    Op.MIN: op_extreme,
+    Op.SORT: op_sort,
+    Op.TOP: op_sort,
+    Op.SHARE: op_share,
+    Op.DIFFERENCE: op_pair,
+    Op.RATIO: op_pair,
+    Op.ALL_HAVE: op_all_have,
+    Op.EXISTS: op_exists,
+    Op.REVERSE: op_reverse,
+    Op.SEARCH: op_search,
+    Op.REFUSE: op_refuse,
+}
+
+
+def execute(plan: Plan, ctx: Context) -> Result:
+    """Run a plan (and the plans chained after it) over the rows."""
+    if plan.op is Op.REFUSE:
+        return Result(plan, found=False)
+    sel = select(plan, ctx)
+    if sel.problem:
+        return Result(plan, found=False, problem=sel.problem, detail=sel.detail)
+    grouped = plan.group == "department"
+    result = op_grouped(plan, sel, ctx) if grouped else OPERATIONS[plan.op](plan, sel, ctx)
+    if plan.then is not None and result.found:
+        follow = Context(ctx.vocab, ctx.index, ctx.timings, ctx.topic, result.projects,
+                         result.rows if plan.then.measure in (Measure.INDICATORS, Measure.INDICATOR_VALUE) else [])
+        then = plan.then
+        if then.scope.previous and result.projects:
+            then = then.with_scope(project_ids=[p.id for p in result.projects])
+        result.then = execute(then, follow)
+    return result
