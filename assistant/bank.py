@@ -83,7 +83,7 @@ class Bank:
             return None  # nothing but names: no way of asking to vote on
         vectors = self._load()
         query = np.asarray(self.index.embed_query(asked), dtype=np.float32)
-        query /= max(float(np.linalg.norm(query)), 1e-9)
+        query = query / max(float(np.linalg.norm(query)), 1e-9)  # a new array: the cached vector is read-only
         sims = vectors @ query
         order = np.argsort(-sims)[:K]
         if float(sims[order[0]]) < threshold:
