@@ -32,7 +32,7 @@ from assistant.vocabulary import Vocabulary, short_name
 from errors import IndexMissingError
 from index.lexical import tokenize
 from index.nodes import retrieval_text
-from index.store import Catalog, Index, open_index
+from index.store import Catalog, Index, embed_ms, model_ms, open_index
 from ingest.normalize import for_matching
 from ingest.records import Project, Record
 from settings import Settings
@@ -126,6 +126,7 @@ class Assistant:
     def ask(self, question: str, state: DialogueState | None = None) -> Answer:
         """Answer one question; `state` (updated in place) carries the conversation."""
         start = time.perf_counter()
+        embedded, modelled = embed_ms(), model_ms()
         timings: dict[str, float] = {}
         question = (question or "").strip()
         limit = self.index.settings.max_question_chars
@@ -134,7 +135,10 @@ class Assistant:
         v = self.vocabulary
         conversation = state if state is not None else DialogueState()
         turn = self._understand(question, conversation, v, timings)
-        timings["understand"] = (time.perf_counter() - start) * 1000
+        # Question vectors are booked as "embed" wherever they were needed (a vote of the bank, a
+        # described project, the scope check of a refusal, a search), never as understand or compose.
+        understood = embed_ms()
+        timings["understand"] = (time.perf_counter() - start) * 1000 - (understood - embedded)
         t_compose = time.perf_counter()
         result: Result | None = None
         if turn.clarify is not None:
@@ -162,8 +166,11 @@ class Assistant:
                         found=draft.found and not draft.refused, refused=draft.refused, citations=draft.cited,
                         intent=turn.plan.op.value, timings=timings, phrased_by=phrased_by, llm_note=note,
                         plan=turn.plan, clarify=turn.clarify)
-        searching = sum(timings.get(k, 0.0) for k in ("embed", "dense", "lexical", "fuse"))
+        searching = sum(timings.get(k, 0.0) for k in ("dense", "lexical", "fuse")) + embed_ms() - understood
         timings["compose"] = max(0.0, (time.perf_counter() - t_compose) * 1000 - searching)
+        timings["embed"] = embed_ms() - embedded
+        if model_ms() > modelled:
+            timings["model"] = model_ms() - modelled  # the part of "embed" the model computed (not cached)
         answer.latency_ms = (time.perf_counter() - start) * 1000
         return answer
 

@@ -1014,7 +1014,11 @@ class Index:
     def embed_query(self, text: str) -> np.ndarray:
         """The question's vector (float32, read-only; the last 2048 questions are cached)."""
         self.check_model()
-        return _embed_query(self.settings.embed_model, text)
+        started = time.perf_counter()
+        try:
+            return _embed_query(self.settings.embed_model, text)
+        finally:
+            _model_time.embed_ms = embed_ms() + (time.perf_counter() - started) * 1000
 
     def dense(self, query: str | Sequence[float], k: int = 20, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """(id, cosine similarity) of the k nearest rows, optionally filtered by metadata.
@@ -1147,6 +1151,11 @@ def model_ms() -> float:
     """Milliseconds this thread has spent in the embedding model on questions (cache hits cost
     none): the difference over one answer tells whether, and how long, it waited for the model."""
     return float(getattr(_model_time, "ms", 0.0))
+
+
+def embed_ms() -> float:
+    """Milliseconds this thread has spent getting question vectors (model or cache), wherever asked."""
+    return float(getattr(_model_time, "embed_ms", 0.0))
 
 
 _OPEN: dict[Settings, Index] = {}
