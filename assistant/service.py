@@ -168,7 +168,10 @@ class Assistant:
                         plan=turn.plan, clarify=turn.clarify)
         searching = sum(timings.get(k, 0.0) for k in ("dense", "lexical", "fuse")) + embed_ms() - understood
         timings["compose"] = max(0.0, (time.perf_counter() - t_compose) * 1000 - searching)
-        timings["embed"] = embed_ms() - embedded
+        if embed_ms() > embedded:
+            timings["embed"] = embed_ms() - embedded
+        else:
+            timings.pop("embed", None)
         if model_ms() > modelled:
             timings["model"] = model_ms() - modelled  # the part of "embed" the model computed (not cached)
         answer.latency_ms = (time.perf_counter() - start) * 1000
