@@ -227,7 +227,8 @@ def test_a_described_project_is_chosen_by_its_goal(assistant) -> None:
 def test_an_overlong_question_is_refused_at_once(assistant) -> None:
     limit = assistant.index.settings.max_question_chars
     answer = assistant.ask("信创工作经费预算多少" * (limit // 5))
-    assert answer.refused and f"{limit}字以内" in answer.answer and answer.latency_ms < 50
+    assert answer.refused and f"{limit}字以内" in answer.answer
+    assert answer.timings == {} and answer.citations == []  # refused before it was read: nothing parsed or searched
 
 
 def test_every_answer_carries_its_plan(assistant) -> None:
