@@ -518,8 +518,10 @@ def execute(plan: Plan, ctx: Context) -> Result:
     grouped = plan.group == "department"
     result = op_grouped(plan, sel, ctx) if grouped else OPERATIONS[plan.op](plan, sel, ctx)
     if plan.then is not None and result.found:
-        follow = Context(ctx.vocab, ctx.index, ctx.timings, ctx.topic, result.projects,
-                         result.rows if plan.then.measure in (Measure.INDICATORS, Measure.INDICATOR_VALUE) else [])
+        follow = Context(ctx.vocab, ctx.index, ctx.timings, topic=ctx.topic, question=ctx.question,
+                         previous_projects=result.projects,
+                         previous_rows=result.rows if plan.then.measure in (Measure.INDICATORS, Measure.INDICATOR_VALUE)
+                         else [])
         then = plan.then
         if then.scope.previous and result.projects:
             then = then.with_scope(project_ids=[p.id for p in result.projects])
