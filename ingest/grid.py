@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from ingest.align import Column, aligned, positional, shifted
 from ingest.builder import RecordBuilder
@@ -43,6 +44,9 @@ from ingest.units import (
 HEADER_SEARCH_ROWS = 80
 _DATE_WORDS = re.compile(r"时间|日期|时限|期限|截止|完成前|之前|到位")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+# A score range printed under a category cell that wrapped (`产出指标` / `(40-50)分`): not a row of data.
+_SCORE_NOTE = re.compile(r"(?=.*[(分])[(]?\d+(?:[-~]\d+)?[)]?分?[)]?")
+_BESIDE_VALUE = ("qualifier", "unit", "weight", "note", "standard", "score", "deviation")
 
 
 def _filler(text: str) -> bool:
@@ -134,6 +138,34 @@ def find_header(sheet: Sheet) -> Header | None:
     return None
 
 
+def sections(sheet: Sheet) -> list[Sheet]:
+    """A sheet holding several forms one after another (one per project, each with its header block
+    and grid) as one sheet per form; any other sheet as it is.
+
+    A form starts at the project label (项目名称, 专项资金名称 …) above a grid header that follows an
+    earlier grid, with the title and label rows just above it. A header repeated with no project
+    label before it (a page break) belongs to the same table."""
+    from ingest.headers import is_title
+    from ingest.keyvalue import labels_of
+
+    rows = sheet.rows
+    heads = [i for i, r in enumerate(rows) if _kind(_roles_of(r)) == "grid" and not (i and _kind(_roles_of(rows[i - 1])))]
+    cuts: list[int] = []
+    # After the last header too: a page cut off inside the next form still starts that form.
+    for before, head in pairwise([*heads, len(rows)] if heads else []):
+        start = next((j for j in range(before + 1, head) if "project" in labels_of(rows[j])), None)
+        if start is None:
+            continue
+        while start - 1 > before and (not rows[start - 1].filled or is_furniture(rows[start - 1].text)
+                                      or is_title(" ".join(rows[start - 1].filled)) or labels_of(rows[start - 1])):
+            start -= 1
+        cuts.append(start)
+    if not cuts:
+        return [sheet]
+    bounds = [0, *cuts, len(rows)]
+    return [Sheet(sheet.name, rows[a:b], sheet.positional, sheet.delimiter, sheet.lines) for a, b in pairwise(bounds)]
+
+
 @dataclass
 class Analysis:
     """A sheet, its header, and the block above the header."""
@@ -194,6 +226,9 @@ class GridReader:
         self.project: Project | None = project
         self.project_name = project.project if project else ""
         self.multi = project is None and "project" in header.roles
+        # Some templates (Chongqing's 一般性项目绩效目标表) have no 一级/二级 columns: their indicators have
+        # no categories to read, and none is invented.
+        self.categorised = bool(header.roles & {"level1", "level2"})
         self.unit_name = project.unit_name if project else parsed.document.department
         self.level1 = self.level2 = ""
         self.item = 0
@@ -203,6 +238,7 @@ class GridReader:
         self.empty_category: tuple[int, str] | None = None
         self.empty_categories: list[tuple[int, str]] = []
         self.units_seen: list[str] = []
+        self.boilerplate: set[str] = set()  # texts of the scoring-rule / remark columns, repeated down the table
 
     # --- helpers ---
 
@@ -260,7 +296,8 @@ class GridReader:
         if not row.filled:
             self.account(row, "blank")
             return
-        if is_furniture(row.text or " ".join(row.filled)) or is_header_like(row):
+        if is_furniture(row.text or " ".join(row.filled)) or is_header_like(row) or all(
+                _SCORE_NOTE.fullmatch(clean(c)) for c in row.filled):
             self.account(row, "header")
             return
         if clean(row.filled[0]).replace(" ", "") in TOTAL_WORDS and not self.multi:
@@ -274,6 +311,11 @@ class GridReader:
         indicator = clean_value(f.get("indicator"))
         l1, l2 = clean(f.get("level1")), clean(f.get("level2"))
         has_values = any(f.get(r) for r in ("value", "period_value", "annual_value", "actual_value"))
+        if indicator in self.boilerplate and not has_values:
+            # A category row of a web copy whose only other cell is the scoring rule every row repeats
+            # (`经济效益指标 | 未达指标值酌情扣分`): that text is the rule, not an indicator's name.
+            indicator = ""
+        self.boilerplate.update(clean_value(v) for role in ("standard", "note") for v in f.all(role))
         has_indicator = bool(indicator or l1 or l2 or has_values)
         if name in GRAND_TOTAL_NAMES or (not name and unit_cell in GRAND_TOTAL_NAMES):
             self.total(row, name or unit_cell, amounts, "grand")
@@ -438,8 +480,8 @@ class GridReader:
             self.flush_empty_category()
             self.empty_category = (row.line, self.level2 or self.level1)
             return None
-        level1, level2, repairs = resolve_categories(self.level1, self.level2)
-        if level1 is None:
+        level1, level2, repairs = resolve_categories(self.level1, self.level2) if self.categorised else (None, None, [])
+        if level1 is None and self.categorised:
             what = f"{self.level1 or '空'}/{self.level2 or '空'}"
             self.warn(row.line, f"第{row.line}行“{project.project}”的指标“{name}”无法识别一级/二级指标({what}),未收录", kind)
             return False
@@ -447,6 +489,8 @@ class GridReader:
             self.warn(row.line, f"第{row.line}行“{project.project}”缺少三级指标名称,未收录: {clean(row.text)[:40]}", kind)
             return False
         self.empty_category = None
+        if not has_values and not any(f.get(r) for r in _BESIDE_VALUE):
+            self.warn(row.line, f"第{row.line}行“{project.project}”的指标“{name}”只有名称,没有指标值(表格可能在此截断)", "no_value")
         flags: list[str] = ["known_variant"] if is_known_variant(self.level1, level2) else []
         values = self.values(f, name, level2.code if level2 else "", repairs, flags)
         key = f"{level2.code if level2 else ''}|{name}|{values['period_value']}"
