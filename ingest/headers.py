@@ -187,7 +187,7 @@ _TABLE_NUMBER = re.compile(r"附?表[一二三四五六七八九十百\d]+|附�
 
 def is_furniture(text: str) -> bool:
     """A signature, stamp or review line, a footnote, a table number, or web-page trim: not the table's data."""
-    norm = _SPACES.sub("", clean(text))
+    norm = _SPACES.sub("", clean(simplify_chars(text)))
     return (any(w in norm for w in FURNITURE_WORDS) or norm.startswith(FOOTNOTE_STARTS)
             or bool(_TABLE_NUMBER.fullmatch(norm.strip("|"))))
 

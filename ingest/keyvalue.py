@@ -157,6 +157,7 @@ def read_block(rows: list[Row]) -> HeaderBlock:
     """Titles, unit and key/values of the rows above a table (or of a form's header block)."""
     block = HeaderBlock()
     pending: list[tuple[str, str]] = []  # (field, label) of labels without values: the next row holds the values
+    labels_only = False  # the row before held labels and nothing else (a form copied one cell per line)
     for row in rows:
         if not row.filled:
             continue
@@ -175,11 +176,13 @@ def read_block(rows: list[Row]) -> HeaderBlock:
                                                 strict=False):
                     _put(block, role, value, row, label)
                 pending = []
+                labels_only = False
                 continue
             shown = " ".join(row.filled)
             if is_title(shown) or _STANDALONE_YEAR.match(clean(shown)):
                 block.titles.append((row.line, clean(shown)))
             continue
+        carried = pending if labels_only else []  # `总体目标` / `年度目标` / `年度总体目标完成情况`, one a line
         pending = []
         i = 0
         found_value = False
@@ -201,8 +204,8 @@ def read_block(rows: list[Row]) -> HeaderBlock:
             else:
                 pending.append((role, tokens[i]))
             i = j
-        if found_value:
-            pending = [p for p in pending if p[0]]
+        pending = [p for p in pending if p[0]] if found_value else carried + pending
+        labels_only = not found_value
     for role, values in block.amounts.items():
         block.keys[role] = _amount_value(values)
     return block
