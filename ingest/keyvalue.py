@@ -39,6 +39,7 @@ _DATE_LINE = re.compile(r"(发布|归档|填报|打印|更新|浏览)(时间|日
 _CODE = re.compile(r"^\s*(?:[(\[]\s*\d+\s*[)\]]|\d{2,}\s*[-_.]|\d{3,}(?=[\u4e00-\u9fff]))\s*")
 _SUFFIX = re.compile(r"[(](部门|单位|本级|盖章|公章)[)]\s*$")
 _LONG_LINE = 300
+_GOALS = ("goal", "period_goal")
 PLACEHOLDERS = {"", "(盖章)", "(签字)", "(公章)", "盖章", "签字", "/", "-", "无"}
 
 
@@ -172,8 +173,13 @@ def read_block(rows: list[Row]) -> HeaderBlock:
             if pending and not _DATE_LINE.search(text):
                 values = [t for t in (row.filled if row.exact else [row.join(0, len(row.cells))])]
                 wanted = [p for p in pending if p[0]]
-                for (role, label), value in zip(wanted, values if len(values) == len(wanted) else [" ".join(values)],
-                                                strict=False):
+                if len(values) != len(wanted):
+                    # One value for several waiting labels: the first label it can be the value of (an
+                    # amount label takes an amount; `其他资金` left empty does not take the goal below it).
+                    values = [" ".join(values)]
+                    fits = [p for p in wanted if (p[0] in AMOUNT_ROLES) == is_money(values[0])]
+                    wanted = fits or wanted
+                for (role, label), value in zip(wanted, values, strict=False):
                     _put(block, role, value, row, label)
                 pending = []
                 labels_only = False
@@ -184,6 +190,7 @@ def read_block(rows: list[Row]) -> HeaderBlock:
             continue
         carried = pending if labels_only else []  # `总体目标` / `年度目标` / `年度总体目标完成情况`, one a line
         pending = []
+        run: list[tuple[str, str]] = []  # labels without values since the last label that had one
         i = 0
         found_value = False
         while i < len(tokens):
@@ -197,12 +204,22 @@ def read_block(rows: list[Row]) -> HeaderBlock:
             # In real cells a label's value is the one cell after it: more unlabelled cells are the
             # labels and values of fields we do not know, not more of this value.
             value = (tokens[i + 1] if j > i + 1 and row.exact else " ".join(tokens[i + 1 : j])).strip()
+            waiting = next((p for p in run if p[0] in _GOALS), None)
+            if value and not role and not row.exact and waiting is not None:
+                # `总体目标 年度目标 年度总体目标完成情况 <目标>`: a row of labels over a row of values,
+                # flattened onto one line; the text after the labels is the goal's, not the last label's.
+                pending.remove(waiting)
+                role, label = waiting
+            else:
+                label = tokens[i]
             if value:
                 found_value = True
                 if role:
-                    _put(block, role, value, row, tokens[i])
+                    _put(block, role, value, row, label)
+                run = []
             else:
                 pending.append((role, tokens[i]))
+                run.append((role, tokens[i]))
             i = j
         pending = [p for p in pending if p[0]] if found_value else carried + pending
         labels_only = not found_value

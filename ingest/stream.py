@@ -54,6 +54,7 @@ EMPTY_JUNK = -0.3
 
 _NAME, _VALUE, _CATEGORY, _OTHER = 1, 2, 4, 8
 _VALUE_COLUMNS = frozenset({"value", "period_value", "annual_value", "actual_value"})
+_PIPES = re.compile(r"\|+")
 _TITLE_ENDS = ("绩效目标表", "申报表", "自评表", "审批表", "评价表")  # a title names a table (a name may say 绩效目标)
 _GROUP_TITLES = frozenset({None, "indicators", "goal"})  # `绩效指标` / `年度绩效目标(90分)` over the grid's rows
 
@@ -479,9 +480,12 @@ def _cut_rows(sheet: Sheet, header: tuple[Stream, list[str | None]], data: Strea
 
 
 def _stream_quote(sheet: Sheet, stream: Stream, a: int, b: int) -> str:
-    """What a re-cut row quotes: its cells' lines as printed, or its tokens with their spaces (one line)."""
+    """What a re-cut row quotes: the lines it was printed on (blank and pipe-only lines left out), or
+    its tokens with their spaces (a flattened line)."""
     at = stream.lines[a:b]
     if stream.seps is None and sheet.lines and len(set(at)) > 1:
-        seen = list(dict.fromkeys(line for line, cell in zip(at, stream.cells[a:b], strict=True) if cell.strip()))
-        return "\n".join(sheet.lines[n - 1].strip() for n in seen if 0 < n <= len(sheet.lines))
+        # Up to the line before the next row's first cell: a cell that wrapped (`经济效益` / `指标`) is quoted whole.
+        last = stream.lines[b] - 1 if b < len(stream.lines) else max(at)
+        printed = (line.strip() for line in sheet.lines[min(at) - 1 : min(last, len(sheet.lines))])
+        return "\n".join(line for line in printed if line and not _PIPES.fullmatch(line))
     return stream.join(a, b)

@@ -83,6 +83,8 @@ def text_delimiter(lines: list[str]) -> str:
     cell_lines = sum(bool(_CELL_LINE.match(line)) for line in body)
     if markers >= 3 and (markers + cell_lines) >= 0.5 * len(body) and cell_lines >= markers * 0.5:
         return "cells"
+    if cell_lines >= 5 and cell_lines >= 0.6 * len(body):  # one cell per line, no empty cell and no row marker
+        return "cells"
     enough = min(3, max(2, len(body) // 2))
     piped = sum(line.count("|") >= 2 and any(ch not in "| \t" for ch in line) for line in body)
     if piped >= enough and piped >= 0.3 * len(body):
