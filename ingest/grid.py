@@ -142,24 +142,35 @@ def sections(sheet: Sheet) -> list[Sheet]:
     """A sheet holding several forms one after another (one per project, each with its header block
     and grid) as one sheet per form; any other sheet as it is.
 
-    A form starts at the project label (项目名称, 专项资金名称 …) above a grid header that follows an
-    earlier grid, with the title and label rows just above it. A header repeated with no project
-    label before it (a page break) belongs to the same table."""
-    from ingest.headers import is_title
+    A form starts at a row with a project label (项目名称, 专项资金名称 …) below an earlier grid's
+    header, with the title and label rows just above it; a header repeated without one (a page
+    break, a multi-project table's own 项目名称 column) belongs to the same table."""
+    from ingest.headers import KEY_WORDS, is_title
     from ingest.keyvalue import labels_of
 
     rows = sheet.rows
-    heads = [i for i, r in enumerate(rows) if _kind(_roles_of(r)) == "grid" and not (i and _kind(_roles_of(rows[i - 1])))]
+    words = KEY_WORDS["project"]
+    first = next((i for i, r in enumerate(rows) if _kind(_roles_of(r)) == "grid"), None) if any(
+        w in " ".join(r.cells) for r in rows for w in words) else None
+    if first is None:
+        return [sheet]
     cuts: list[int] = []
-    # After the last header too: a page cut off inside the next form still starts that form.
-    for before, head in pairwise([*heads, len(rows)] if heads else []):
-        start = next((j for j in range(before + 1, head) if "project" in labels_of(rows[j])), None)
-        if start is None:
+    before = first
+    for j in range(first + 1, len(rows)):
+        row = rows[j]
+        text = " ".join(row.cells)
+        # A cheap test first: the label's words must be in the row (most rows are data).
+        if "(" in text:
+            text = clean(text)  # a mirror page's readings (`項(xiàng)目名稱`) hide the words
+        if not any(w in text for w in words) or _kind(_roles_of(row)) or "project" not in labels_of(row):
             continue
+        start = j
         while start - 1 > before and (not rows[start - 1].filled or is_furniture(rows[start - 1].text)
                                       or is_title(" ".join(rows[start - 1].filled)) or labels_of(rows[start - 1])):
             start -= 1
-        cuts.append(start)
+        if not cuts or start > cuts[-1]:
+            cuts.append(start)
+        before = j
     if not cuts:
         return [sheet]
     bounds = [0, *cuts, len(rows)]
