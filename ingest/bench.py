@@ -35,12 +35,13 @@ def run(
     seed: int = 0,
     folder: Path | None = None,
     layouts: tuple[str, ...] = synth.LAYOUTS,
+    formats: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Generate, parse and score; returns the metrics (see `score`) plus timings and volume."""
     with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
         out = Path(folder) if folder else Path(tmp)
         t0 = time.perf_counter()
-        paths = synth.generate(departments, noise, seed, out, layouts=layouts)
+        paths = synth.generate(departments, noise, seed, out, layouts=layouts, formats=formats)
         generated = time.perf_counter() - t0
         t0 = time.perf_counter()
         parsed: list[ParsedFile] = []

@@ -250,6 +250,7 @@ class GridReader:
         self.empty_categories: list[tuple[int, str]] = []
         self.units_seen: list[str] = []
         self.boilerplate: set[str] = set()  # texts of the scoring-rule / remark columns, repeated down the table
+        self.guessed: list[int] = []  # lines of indicators whose cells the copy ran together
 
     # --- helpers ---
 
@@ -371,6 +372,8 @@ class GridReader:
                 self.drop(row, f"第{row.line}行属于“{self.project_name}”,但没有指标内容,未收录: {clean(row.text)[:40]}")
             return
         kept = self.indicator(row, f, indicator, l1, l2, new=fate == "project")
+        if kept and row.guessed:
+            self.guessed.append(row.line)
         self.account(row, fate if kept or fate == "project" else ("blank" if kept is None else "dropped"))
 
     def start_project(self, row: Row, name: str, cells: dict[str, str], goal: str, period_goal: str) -> None:
@@ -446,6 +449,10 @@ class GridReader:
     def finish(self) -> None:
         self.flush_empty_category()
         self.flush_quarantine()
+        if self.guessed:
+            lines = tuple(self.guessed)
+            listed = "、".join(f"第{n}行" for n in lines[:30])
+            self.warn(lines[0], f"{listed}的单元格在复制时连在了一起,类别、名称与指标值是按内容拆开的,请核对", "layout", lines)
         if self.empty_categories:
             lines = tuple(n for n, _ in self.empty_categories)
             names = "、".join(f"第{n}行“{c}”" for n, c in self.empty_categories)

@@ -165,8 +165,8 @@ def key_role(text: str) -> str | None:
     """The field a key/value label names ("" for a known label we do not keep), or None when it is no label."""
     if not text or len(text) > 30:
         return None
-    form = _PREFIX.sub("", header_form(text))
     index = _key_index()
+    form = _PREFIX.sub("", header_form(text)) or header_form(text)  # `其中:` alone is a label too
     if form in index:
         return index[form]
     full = _PREFIX.sub("", _SPACES.sub("", clean(simplify_chars(text))).strip(":"))

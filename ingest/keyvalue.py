@@ -91,13 +91,17 @@ def _tokens(row: Row) -> list[str]:
     for cell in cells:
         text = cell.strip()
         splits = row.exact and key_role(text) is None and ":" in clean(text) and re.search(r"\s", text)
-        parts = text.split() if splits else [text]
+        # `年度资金总额:10 其他资金:0` in one cell; a number OCR split at its point (`68438. 00`) stays whole.
+        parts = _SPACED_NUMBER.sub(r"\1\2", text).split() if splits else [text]
         for part in parts:
             norm = clean(part)
             key, sep, value = norm.partition(":")
+            # A token right after a label is that label's value: it is never cut at words inside it
+            # (`项目名称 项目资金管理培训`).
+            after_label = bool(out) and key_role(out[-1]) is not None
             if sep and value and key_role(key) is not None:
-                out += [key + ":", value]
-            elif not sep and key_role(part) is None and not is_title(norm) and (run := split_labels(norm)):
+                out += [key + ":", *(split_labels(value) or [value])]  # `其中:财政拨款420392`
+            elif not after_label and key_role(part) is None and not is_title(norm) and (run := split_labels(norm)):
                 out += run
             else:
                 out.append(part)
@@ -120,6 +124,8 @@ def labels_of(row: Row) -> set[str]:
     return {r for r in map(key_role, _tokens(row)) if r}
 
 
+_LEAD = re.compile(r"(其中|含)[:]?")
+_SPACED_NUMBER = re.compile(r"(\d[.,])\s+(\d)")
 _MIN_RUN_LABEL = 4  # shorter labels (`单位`, `年度`) are ordinary words inside values
 
 
@@ -134,9 +140,11 @@ def split_labels(text: str) -> list[str]:
     values), as a copy without cell separators prints it; [] when it does not start with a label."""
     labels = _run_labels()
     norm = simplify_chars(text)
-    first = next((w for w in labels if norm.startswith(w)), "")
-    if not first or len(norm) == len(first):
+    lead = m.end() if (m := _LEAD.match(norm)) else 0  # `其中:财政拨款…`
+    first = next((w for w in labels if norm.startswith(w, lead)), "")
+    if not first or len(norm) == lead + len(first):
         return []
+    first = norm[: lead + len(first)]
     out: list[str] = [text[: len(first)]]
     start = i = len(first)
     while i < len(norm):
@@ -151,7 +159,8 @@ def split_labels(text: str) -> list[str]:
             i += 1
     if start < len(norm):
         out.append(text[start:])
-    return out
+    # `年度资金总额:420392`: the colon belongs to the label
+    return [t[1:] if n and t.startswith(":") and len(t) > 1 and key_role(out[n - 1]) is not None else t for n, t in enumerate(out)]
 
 
 def read_block(rows: list[Row]) -> HeaderBlock:

@@ -222,7 +222,10 @@ def _wrapped(cells: list[str], lines: list[int]) -> tuple[list[str], list[int]]:
 
 # --- cells run together: `产出指标数量指标农村义务教育学校改造覆盖率100%` ------------------------------
 
-_TAIL_VALUE = re.compile(r"(?:[≥≤=<>]|大于|小于|不低于|不高于|不少于|不超过|不多于)?\d[\d,.]*(?:%|‰|[\u4e00-\u9fffA-Za-z/²³·]{1,4})?$")
+_TAIL_VALUE = re.compile(
+    r"(?:>=|<=|=>|=<|[≥≤=<>]|大于|小于|不低于|不高于|不少于|不超过|不多于)?"
+    r"(?:\d{4}年\d{1,2}月(?:\d{1,2}日)?(?:前|以前|之前|底)?|\d[\d,.]*(?:%|‰|[\u4e00-\u9fffA-Za-z/²³·]{1,4})?)$"
+)
 
 
 @lru_cache(maxsize=1)
@@ -257,7 +260,7 @@ def split_run_together(text: str, roles: list[str | None]) -> list[str]:
     cells = [""] * len(roles)
     names = sorted(_category_names(), key=len, reverse=True)
     words: list[str] = []
-    while len(words) < 2 and (word := next((w for w in names if rest.startswith(w) and len(rest) > len(w)), "")):
+    while len(words) < 2 and (word := next((w for w in names if rest.startswith(w)), "")):
         words.append(word)
         rest = rest[len(word):]
     # Two category words are 一级 and 二级; one alone is the 二级 when it can be one (`成本指标` under
@@ -299,7 +302,7 @@ def _run_together(sheet: Sheet, rows: list[Row], i: int) -> tuple[list[Row], int
             if ends_stream(text) or len(data.filled) > 1:
                 break
             cells = split_run_together(text, roles)
-            out.append(Row(data.line, cells, True, data.text, cell_lines=[data.line] * len(roles)))
+            out.append(Row(data.line, cells, True, data.text, cell_lines=[data.line] * len(roles), guessed=True))
         else:
             out.append(data)
         j += 1

@@ -51,10 +51,13 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "overall": ("pipe", "html", "tab", "lines", "mirror"),
     "selfeval": ("tab", "csv", "pipe", "flat"),
 }
+# Forms a layout can be written in besides its rotation, on request (`--formats`): `joined`, a copy
+# that ran every row's cells together, loses the boundary between a name and a phrase value.
+EXTRA_FORMATS: dict[str, tuple[str, ...]] = {"form": ("joined",)}
 # Forms only a single-project table is written in (a multi-project 自评表 takes the others).
-FORM_ONLY = frozenset({"lines", "closer", "flat", "stack", "mirror"})
+FORM_ONLY = frozenset({"lines", "closer", "flat", "stack", "mirror", "joined"})
 SUFFIX = {"pipe": ".txt", "tab": ".txt", "space": ".txt", "cells": ".txt", "csv": ".csv", "html": ".html", "docx": ".docx",
-          "lines": ".txt", "closer": ".txt", "flat": ".txt", "stack": ".txt", "mirror": ".txt"}
+          "lines": ".txt", "closer": ".txt", "flat": ".txt", "stack": ".txt", "mirror": ".txt", "joined": ".txt"}
 # Characters a mirror site prints with their reading (`目標(biāo)`): a few, enough to exercise the repair.
 READINGS = {"标": "biāo", "价": "jià", "时": "shí", "发": "fā", "区": "qū", "数": "shù", "务": "wù", "级": "jí",
             "经": "jīng", "济": "jì", "满": "mǎn", "质": "zhì", "效": "xiào", "态": "tài", "门": "mén", "总": "zǒng"}
@@ -374,7 +377,7 @@ def make_form(index: int, p: NoiseProfile, rng: random.Random, fmt: str, kind: s
     department, year, _ = _department_truth(index, rng)
     overall = kind == "overall"
     selfeval = kind == "selfeval"
-    split = not selfeval and rng.random() < 0.4
+    split = not selfeval and fmt != "joined" and rng.random() < 0.4  # split columns cannot be told apart run together
     spec = Spec(kind, fmt, split, False)
     b = _Builder(rng, p, year)
     pname = f"{department}整体支出" if overall else _project_names(rng, 1)[0]
@@ -497,7 +500,7 @@ def _with_readings(text: str, rng: random.Random) -> str:
 
 def write_text(spec: Spec) -> tuple[str, list[int]]:
     """The table as a web copy; returns the text and each GRow's line."""
-    if spec.fmt in ("lines", "closer", "flat", "stack"):
+    if spec.fmt in ("lines", "closer", "flat", "stack", "joined"):
         return _write_runs(spec)
     lines: list[str] = []
     at: list[int] = []
@@ -550,6 +553,10 @@ def _write_runs(spec: Spec) -> tuple[str, list[int]]:
             at.append(len(lines))
             flat += [c for c in cells if c]
             lines[-1] = " ".join(flat)
+            continue
+        if spec.fmt == "joined":  # an HTML table copied with no cell separators: a row's cells run together
+            at.append(len(lines) + 1)
+            lines.append("".join(c for c in cells if c))
             continue
         if spec.fmt == "lines":
             at.append(len(lines) + 1)
@@ -695,8 +702,16 @@ def write(spec: Spec, truth: TruthFile, out: Path, stem: str) -> Path:
     return path
 
 
-def make(layout: str, index: int, p: NoiseProfile, rng: random.Random, out: Path, stem: str, turn: int) -> tuple[Path, TruthFile]:
-    fmt = FORMATS[layout][turn % len(FORMATS[layout])]
+def formats_of(layout: str, wanted: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The forms a layout's tables take in turn: `wanted` where the layout can be written so, else its rotation."""
+    allowed = FORMATS[layout] + EXTRA_FORMATS.get(layout, ())
+    return tuple(f for f in wanted if f in allowed) or FORMATS[layout]
+
+
+def make(layout: str, index: int, p: NoiseProfile, rng: random.Random, out: Path, stem: str, turn: int,
+         formats: tuple[str, ...] = ()) -> tuple[Path, TruthFile]:
+    rotation = formats_of(layout, formats)
+    fmt = rotation[turn % len(rotation)]
     if fmt == "stack":
         spec, truth = make_stack(index, p, rng, fmt, layout)
     elif layout == "rows" or (layout == "selfeval" and turn % 2 == 0 and fmt not in FORM_ONLY):

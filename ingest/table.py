@@ -46,6 +46,7 @@ class Row:
     seps: list[str] = field(default_factory=list)  # inexact rows: the spaces after each token
     end_line: int = 0  # last source line of a row spread over several lines
     cell_lines: list[int] = field(default_factory=list)  # one cell per line: each cell's line (parallel to cells)
+    guessed: bool = False  # cells the copy ran together, told apart by content (ingest.stream): said in a warning
 
     @property
     def filled(self) -> list[str]:
