@@ -316,10 +316,10 @@ def _strip(unit: str) -> str:
     return unit.split("-", 1)[1] if "-" in unit[:8] else unit
 
 
-def make_onelevel(department: str, year: int, code: int, p: NoiseProfile, rng: random.Random, fmt: str) -> tuple[list[GRow], TruthProject]:
+def make_onelevel(
+    department: str, year: int, code: int, p: NoiseProfile, rng: random.Random, pname: str
+) -> tuple[list[GRow], TruthProject]:
     """One form of Chongqing's 一般性项目绩效目标表: no 一级/二级 columns (指标 | 指标权重 | 计量单位 | 指标性质 | 指标值)."""
-    b = _Builder(rng, p, year)
-    pname = _project_names(rng, 1)[0]
     cents = _amount_cents(rng) // 100 * 100
     amount_text, wan = _money_text(cents, False, rng, p, False)
     goal = _goal(rng, pname)
@@ -353,7 +353,6 @@ def make_onelevel(department: str, year: int, code: int, p: NoiseProfile, rng: r
         ind.weight = float(weight)  # type: ignore[attr-defined]
         rows.append(GRow(["", *cells], refs=[ind], merged=1))
         tp.indicators.append(ind)
-    del b, fmt
     return rows, tp
 
 
@@ -365,8 +364,8 @@ def make_stack(index: int, p: NoiseProfile, rng: random.Random, fmt: str, kind: 
     truth = TruthFile(file="", department=department, year=year, rows=0)
     truth_extra(truth, layout=kind, fmt=fmt, kind="project", unit="万元")
     code = rng.randint(100, 999)
-    for _ in range(rng.randint(1, 3)):
-        rows, tp = make_onelevel(department, year, code, p, rng, fmt)
+    for pname in _project_names(rng, rng.randint(1, 3)):  # one department's projects: distinct names
+        rows, tp = make_onelevel(department, year, code, p, rng, pname)
         spec.rows += rows
         truth.projects.append(tp)
     return spec, truth
