@@ -200,3 +200,15 @@ def test_score_real_tool_on_the_new_tables() -> None:
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "indicators 56/56" in run.stdout and "silent losses 0" in run.stdout
+
+
+def test_a_table_that_cannot_be_read_is_rejected_loudly() -> None:
+    """A preview that ran a whole form together on one line: one error naming what was looked for."""
+    from errors import IngestError
+
+    path = ROOT / "tests" / "fixtures" / "real_tables_rejected" / "hb_ezhou_binhu_2022.txt"
+    with pytest.raises(IngestError) as caught:
+        parse_file(path)
+    message = str(caught.value)
+    assert "hb_ezhou_binhu_2022.txt" in message and "没有可识别的表头" in message
+    assert all(word in message for word in ("一级指标", "项目名称", "实际完成值", "整体支出"))
