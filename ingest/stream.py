@@ -95,14 +95,10 @@ class Stream:
     seps: list[str] | None = None  # None: each cell is whole (one per line); else tokens that may join
 
     def join(self, i: int, j: int) -> str:
-        if self.seps is None or j - i == 1:
-            return self.cells[i] if j - i == 1 else " ".join(self.cells[i:j])
-        parts: list[str] = []
-        for k in range(i, j):
-            parts.append(self.cells[k])
-            if k < j - 1:
-                parts.append(self.seps[k])
-        return "".join(parts)
+        """Cells i..j-1 as one text (tokens with the spaces between them)."""
+        if j - i == 1:
+            return self.cells[i]
+        return Row(0, self.cells, self.seps is None, seps=self.seps or []).join(i, j)
 
 
 def cut(stream: Stream, roles: list[str | None]) -> list[dict[int, tuple[int, int]]]:

@@ -10,14 +10,18 @@ a department-level (整体支出) table with a sub-table above its grid, and the
 
 from __future__ import annotations
 
-import json
-import re
 import subprocess
 import sys
-import unicodedata
 from pathlib import Path
 
 import pytest
+from test_ingest_real import (  # the same checks, run on these tables too
+    assert_truth_indicators,
+    norm,
+    parsed_with_truth,
+    test_every_row_is_accounted_for,  # noqa: F401
+    truth_amount,
+)
 
 from ingest import parse_file, source_lines
 from ingest.records import ParsedFile
@@ -27,35 +31,17 @@ MORE = ROOT / "tests" / "fixtures" / "real_tables_more"
 NAMES = sorted(p.name.removesuffix(".truth.json") for p in MORE.glob("*.truth.json"))
 
 
-def norm(text: object) -> str:
-    """How the truth compares text: width folded, `>=` as `≥`, spaces and punctuation ignored."""
-    s = unicodedata.normalize("NFKC", str(text or "")).replace(">=", "≥").replace("<=", "≤")
-    return re.sub(r"[\s|,，。;；:、\"“”'‘’()（）]", "", s)
-
-
 def wan(text: str | None, unit: str | None) -> float | None:
-    if text is None:
-        return None
-    t = text.replace(",", "")
-    m = re.search(r"\d+(?:\.\d+)?", t)
-    assert m
-    value = float(m.group(0))
-    return value / 10000 if unit == "元" and "万" not in t[m.end() : m.end() + 2] else value
+    return None if text is None else truth_amount(text, unit or "万元")
 
 
 @pytest.fixture(scope="module", params=NAMES)
 def real(request: pytest.FixtureRequest) -> tuple[ParsedFile, dict]:
-    name = request.param
-    return parse_file(MORE / f"{name}.txt"), json.loads((MORE / f"{name}.truth.json").read_text(encoding="utf-8"))
+    return parsed_with_truth(MORE, request.param)
 
 
 def test_every_indicator_under_its_project_with_its_categories_and_value(real: tuple[ParsedFile, dict]) -> None:
-    parsed, truth = real
-    got = {norm(i.indicator): i for i in parsed.indicators}
-    for t in truth["indicators"]:
-        ind = got[norm(t["name"])]
-        assert (ind.project, ind.level1, ind.level2) == (t["project"], t["level1"], t["level2"]), t["name"]
-        assert norm(t["value"]) in {norm(ind.value), norm(ind.annual_value), norm(ind.period_value)}, (t, ind.value)
+    assert_truth_indicators(*real)
 
 
 def test_nothing_beyond_the_truth_without_a_warning(real: tuple[ParsedFile, dict]) -> None:
@@ -75,15 +61,6 @@ def test_projects_amounts_department_and_year_from_the_content(real: tuple[Parse
     assert [p.project for p in parsed.projects] == [p["name"] for p in truth["projects"]]
     for p, t in zip(parsed.projects, truth["projects"], strict=True):
         assert p.total == pytest.approx(wan(t["amount"], truth["unit"])), p.project
-
-
-def test_every_row_is_accounted_for(real: tuple[ParsedFile, dict]) -> None:
-    parsed, _ = real
-    acc = parsed.row_accounting()
-    assert acc["rows_in"] == len(parsed.rows) == sum(acc[k] for k in (
-        "record_rows", "total_rows", "header_rows", "blank_rows", "dropped_rows", "quarantined_rows"))
-    dropped = {line for line, fate in parsed.rows.items() if fate in ("dropped", "quarantined")}
-    assert dropped <= {n for w in parsed.warnings for n in (w.line, *w.rows)}
 
 
 def test_one_cell_per_line_with_blank_lines_and_wrapped_category_cells() -> None:
