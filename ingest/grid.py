@@ -251,6 +251,7 @@ class GridReader:
         self.units_seen: list[str] = []
         self.boilerplate: set[str] = set()  # texts of the scoring-rule / remark columns, repeated down the table
         self.guessed: list[int] = []  # lines of indicators whose cells the copy ran together
+        self.last_line = 0  # the table's last row of content: a copy cut off ends inside it
 
     # --- helpers ---
 
@@ -299,6 +300,8 @@ class GridReader:
         return found
 
     def run(self, rows: list[Row]) -> None:
+        content = [r for r in rows if r.filled and not is_furniture(r.text or " ".join(r.filled))]
+        self.last_line = content[-1].line if content else 0
         for row in rows:
             budget().tick()
             self.row(row)
@@ -508,6 +511,9 @@ class GridReader:
             return False
         self.empty_category = None
         if not has_values and not any(f.get(r) for r in _BESIDE_VALUE):
+            if row.line == self.last_line:  # the copy ends inside this row (`生态(t`, `数量指`): not an indicator
+                self.warn(row.line, f"第{row.line}行“{name}”只有名称,表格在此截断,未收录", kind)
+                return False
             self.warn(row.line, f"第{row.line}行“{project.project}”的指标“{name}”只有名称,没有指标值(表格可能在此截断)", "no_value")
         flags: list[str] = ["known_variant"] if is_known_variant(self.level1, level2) else []
         values = self.values(f, name, level2.code if level2 else "", repairs, flags)
