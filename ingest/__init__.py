@@ -88,8 +88,10 @@ def source_lines(path: str | Path) -> dict[str, dict[int, str]]:
         if packed.detect_text(source.text):
             return {"": dict(enumerate(source.text.splitlines(), 1))}
         if source.format == "text":  # a row spread over lines (one cell per line) is cited at its first cell
+            from ingest.layouts.common import prepared
+
             lines = dict(enumerate(source.text.splitlines(), 1))
-            lines.update({r.line: r.text for r in source.sheets[0].rows if r.text})
+            lines.update({r.line: r.text for r in prepared(source.sheets[0])[0].rows if r.text})
             return {"": lines}
     return {s.name: {r.line: r.text for r in s.rows} for s in source.sheets}
 

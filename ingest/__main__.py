@@ -147,9 +147,10 @@ def main_synth(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, required=True, help="输出目录")
     parser.add_argument("--layouts", default="packed",
                         help=f"版式,逗号分隔或 all(可选: {','.join(synth.LAYOUTS)}),默认 packed")
+    parser.add_argument("--formats", default="", help=_FORMATS_HELP)
     args = parser.parse_args(argv)
     layouts = _layouts(parser, args.layouts)
-    paths = synth.generate(args.departments, args.noise, args.seed, args.out, layouts=layouts)
+    paths = synth.generate(args.departments, args.noise, args.seed, args.out, layouts=layouts, formats=_formats(parser, args.formats))
     print(f"已生成 {len(paths)} 张表和 {synth.TRUTH_FILE}(版式 {','.join(layouts)},噪声 {args.noise},种子 {args.seed})于 {args.out}")
     return 0
 
@@ -162,9 +163,11 @@ def main_bench(argv: list[str]) -> int:
     parser.add_argument("--noise", choices=tuple(synth.NOISE_LEVELS), default=synth.DEFAULT_NOISE, help="噪声级别,默认 moderate")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--layouts", default="all", help=f"版式,逗号分隔或 all(可选: {','.join(synth.LAYOUTS)}),默认 all")
+    parser.add_argument("--formats", default="", help=_FORMATS_HELP)
     parser.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
     args = parser.parse_args(argv)
-    result = bench.run(args.departments, args.noise, args.seed, layouts=_layouts(parser, args.layouts))
+    result = bench.run(args.departments, args.noise, args.seed, layouts=_layouts(parser, args.layouts),
+                       formats=_formats(parser, args.formats))
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
@@ -189,6 +192,20 @@ def main_bench(argv: list[str]) -> int:
         table.add_row("失败文件", str(result["failed_files"]))
         Console().print(table)
     return 1 if result["failed_files"] else 0
+
+
+_FORMATS_HELP = "表格形式,逗号分隔(如 joined、flat、lines、stack);各版式只取它能写成的形式,默认按版式轮换"
+
+
+def _formats(parser: argparse.ArgumentParser, text: str) -> tuple[str, ...]:
+    from ingest.synth_grid import EXTRA_FORMATS, FORMATS
+
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    known = {f for fs in (*FORMATS.values(), *EXTRA_FORMATS.values()) for f in fs}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        parser.error(f"未知的表格形式: {'、'.join(unknown)};可选: {', '.join(sorted(known))}")
+    return names
 
 
 def _layouts(parser: argparse.ArgumentParser, text: str) -> tuple[str, ...]:

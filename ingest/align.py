@@ -39,6 +39,7 @@ _CODE_PREFIX = re.compile(r"^[\[(]?\d{2,}[\])]?[-_.]?\s*\S")
 # A name may carry a placeholder (`开发数量(≥**个)`): no digit follows its sign.
 _VALUEISH = re.compile(r"^[≥≤=<>≧≦]|[≥≤=<>≧≦]\s*\d|^\d|\d\s*%|%$|\d\s*[\u4e00-\u9fff]{1,3}$")
 _DANGLING = re.compile(r"[≥≤=<>≧≦]$")
+_VALUE_START = re.compile(r"[≥≤=<>≧≦]|\d")
 _OPEN = "(（[【"
 _CLOSE = ")）]】"
 
@@ -133,8 +134,12 @@ def _cell_score(role: str | None, text: str) -> float:
         base = 0.9 if valueish else 0.35
         return base + penalty
     if role == "indicator":
-        if number or operator or direction:
+        if operator:
+            return NEG  # a sign alone begins a value (`≥ 90%`): it is never a name
+        if number or direction:
             return 0.05
+        if _VALUE_START.match(norm):
+            return 0.1 + penalty  # `≥10%`, `≥**个`: how a value (or a placeholder) begins, not a name
         return 0.5 + penalty
     if role in ("goal", "period_goal"):
         if number or operator:

@@ -35,12 +35,13 @@ def run(
     seed: int = 0,
     folder: Path | None = None,
     layouts: tuple[str, ...] = synth.LAYOUTS,
+    formats: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Generate, parse and score; returns the metrics (see `score`) plus timings and volume."""
     with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
         out = Path(folder) if folder else Path(tmp)
         t0 = time.perf_counter()
-        paths = synth.generate(departments, noise, seed, out, layouts=layouts)
+        paths = synth.generate(departments, noise, seed, out, layouts=layouts, formats=formats)
         generated = time.perf_counter() - t0
         t0 = time.perf_counter()
         parsed: list[ParsedFile] = []
@@ -156,14 +157,19 @@ def score(truth: dict[str, Any], parsed: list[ParsedFile]) -> dict[str, Any]:
     by_source = {p.document.source: p for p in parsed}
     overall = _Tally()
     per_layout: dict[str, _Tally] = defaultdict(_Tally)
+    per_format: dict[str, _Tally] = defaultdict(_Tally)
     for tf in truth["files"]:
         pf = by_source.get(tf["file"])
         layout = tf.get("layout", "packed")
-        for tally in (overall, per_layout[layout]):
+        for tally in (overall, per_layout[layout], per_format[f"{layout}/{tf.get('fmt', 'text')}"]):
             tally.files += 1
             _score_file(tally, tf, pf)
     result = overall.report()
     result["layouts"] = {name: t.report() | {"files": t.files, "indicators": t.indicators} for name, t in sorted(per_layout.items())}
+    # How each layout does in each form it arrives in (web copies, files, copies that lost their rows).
+    result["formats"] = {name: {"files": t.files, "indicators": t.indicators, "field_accuracy": r["field_accuracy"],
+                                "silent_losses": r["silent_losses"], "misattributions": r["misattributions"]}
+                         for name, t in sorted(per_format.items()) for r in (t.report(),)}
     return result
 
 

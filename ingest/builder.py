@@ -56,18 +56,17 @@ class RecordBuilder:
     def indicator(self, *, project: str, line: int, item: ParsedItem, **extra: Any) -> Indicator:
         """An indicator record; `extra` sets the optional fields (value parts, weight, flags, …)."""
         doc = self.document
-        assert item.level1 is not None
-        level2 = item.level2
+        level1, level2 = item.level1, item.level2  # None: a template without category columns
         return Indicator(
-            id=self._id("indicator", project, item.level1.code, level2.code if level2 else "", item.indicator,
+            id=self._id("indicator", project, level1.code if level1 else "", level2.code if level2 else "", item.indicator,
                         item.period_value, item.annual_value),
             source=doc.source,
             line=line,
             department=doc.department,
             year=doc.year,
             project=project,
-            level1=item.level1.name,
-            level1_code=item.level1.code,
+            level1=level1.name if level1 else "",
+            level1_code=level1.code if level1 else "",
             level2=level2.name if level2 else "",
             level2_code=level2.code if level2 else "",
             indicator=item.indicator,

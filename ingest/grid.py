@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from ingest.align import Column, aligned, positional, shifted
 from ingest.builder import RecordBuilder
@@ -43,6 +44,9 @@ from ingest.units import (
 HEADER_SEARCH_ROWS = 80
 _DATE_WORDS = re.compile(r"时间|日期|时限|期限|截止|完成前|之前|到位")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+# A score range printed under a category cell that wrapped (`产出指标` / `(40-50)分`): not a row of data.
+_SCORE_NOTE = re.compile(r"(?=.*[(分])[(]?\d+(?:[-~]\d+)?[)]?分?[)]?")
+_BESIDE_VALUE = ("qualifier", "unit", "weight", "note", "standard", "score", "deviation")
 
 
 def _filler(text: str) -> bool:
@@ -134,6 +138,45 @@ def find_header(sheet: Sheet) -> Header | None:
     return None
 
 
+def sections(sheet: Sheet) -> list[Sheet]:
+    """A sheet holding several forms one after another (one per project, each with its header block
+    and grid) as one sheet per form; any other sheet as it is.
+
+    A form starts at a row with a project label (项目名称, 专项资金名称 …) below an earlier grid's
+    header, with the title and label rows just above it; a header repeated without one (a page
+    break, a multi-project table's own 项目名称 column) belongs to the same table."""
+    from ingest.headers import KEY_WORDS, is_title
+    from ingest.keyvalue import labels_of
+
+    rows = sheet.rows
+    words = KEY_WORDS["project"]
+    first = next((i for i, r in enumerate(rows) if _kind(_roles_of(r)) == "grid"), None) if any(
+        w in " ".join(r.cells) for r in rows for w in words) else None
+    if first is None:
+        return [sheet]
+    cuts: list[int] = []
+    before = first
+    for j in range(first + 1, len(rows)):
+        row = rows[j]
+        text = " ".join(row.cells)
+        # A cheap test first: the label's words must be in the row (most rows are data).
+        if "(" in text:
+            text = clean(text)  # a mirror page's readings (`項(xiàng)目名稱`) hide the words
+        if not any(w in text for w in words) or _kind(_roles_of(row)) or "project" not in labels_of(row):
+            continue
+        start = j
+        while start - 1 > before and (not rows[start - 1].filled or is_furniture(rows[start - 1].text)
+                                      or is_title(" ".join(rows[start - 1].filled)) or labels_of(rows[start - 1])):
+            start -= 1
+        if not cuts or start > cuts[-1]:
+            cuts.append(start)
+        before = j
+    if not cuts:
+        return [sheet]
+    bounds = [0, *cuts, len(rows)]
+    return [Sheet(sheet.name, rows[a:b], sheet.positional, sheet.delimiter, sheet.lines) for a, b in pairwise(bounds)]
+
+
 @dataclass
 class Analysis:
     """A sheet, its header, and the block above the header."""
@@ -194,6 +237,9 @@ class GridReader:
         self.project: Project | None = project
         self.project_name = project.project if project else ""
         self.multi = project is None and "project" in header.roles
+        # Some templates (Chongqing's 一般性项目绩效目标表) have no 一级/二级 columns: their indicators have
+        # no categories to read, and none is invented.
+        self.categorised = bool(header.roles & {"level1", "level2"})
         self.unit_name = project.unit_name if project else parsed.document.department
         self.level1 = self.level2 = ""
         self.item = 0
@@ -203,6 +249,9 @@ class GridReader:
         self.empty_category: tuple[int, str] | None = None
         self.empty_categories: list[tuple[int, str]] = []
         self.units_seen: list[str] = []
+        self.boilerplate: set[str] = set()  # texts of the scoring-rule / remark columns, repeated down the table
+        self.guessed: list[int] = []  # lines of indicators whose cells the copy ran together
+        self.last_line = 0  # the table's last row of content: a copy cut off ends inside it
 
     # --- helpers ---
 
@@ -251,6 +300,8 @@ class GridReader:
         return found
 
     def run(self, rows: list[Row]) -> None:
+        content = [r for r in rows if r.filled and not is_furniture(r.text or " ".join(r.filled))]
+        self.last_line = content[-1].line if content else 0
         for row in rows:
             budget().tick()
             self.row(row)
@@ -260,7 +311,8 @@ class GridReader:
         if not row.filled:
             self.account(row, "blank")
             return
-        if is_furniture(row.text or " ".join(row.filled)) or is_header_like(row):
+        if is_furniture(row.text or " ".join(row.filled)) or is_header_like(row) or all(
+                _SCORE_NOTE.fullmatch(clean(c)) for c in row.filled):
             self.account(row, "header")
             return
         if clean(row.filled[0]).replace(" ", "") in TOTAL_WORDS and not self.multi:
@@ -274,6 +326,11 @@ class GridReader:
         indicator = clean_value(f.get("indicator"))
         l1, l2 = clean(f.get("level1")), clean(f.get("level2"))
         has_values = any(f.get(r) for r in ("value", "period_value", "annual_value", "actual_value"))
+        if indicator in self.boilerplate and not has_values:
+            # A category row of a web copy whose only other cell is the scoring rule every row repeats
+            # (`经济效益指标 | 未达指标值酌情扣分`): that text is the rule, not an indicator's name.
+            indicator = ""
+        self.boilerplate.update(clean_value(v) for role in ("standard", "note") for v in f.all(role))
         has_indicator = bool(indicator or l1 or l2 or has_values)
         if name in GRAND_TOTAL_NAMES or (not name and unit_cell in GRAND_TOTAL_NAMES):
             self.total(row, name or unit_cell, amounts, "grand")
@@ -318,6 +375,8 @@ class GridReader:
                 self.drop(row, f"第{row.line}行属于“{self.project_name}”,但没有指标内容,未收录: {clean(row.text)[:40]}")
             return
         kept = self.indicator(row, f, indicator, l1, l2, new=fate == "project")
+        if kept and row.guessed:
+            self.guessed.append(row.line)
         self.account(row, fate if kept or fate == "project" else ("blank" if kept is None else "dropped"))
 
     def start_project(self, row: Row, name: str, cells: dict[str, str], goal: str, period_goal: str) -> None:
@@ -393,6 +452,10 @@ class GridReader:
     def finish(self) -> None:
         self.flush_empty_category()
         self.flush_quarantine()
+        if self.guessed:
+            lines = tuple(self.guessed)
+            listed = "、".join(f"第{n}行" for n in lines[:30])
+            self.warn(lines[0], f"{listed}的单元格在复制时连在了一起,类别、名称与指标值是按内容拆开的,请核对", "layout", lines)
         if self.empty_categories:
             lines = tuple(n for n, _ in self.empty_categories)
             names = "、".join(f"第{n}行“{c}”" for n, c in self.empty_categories)
@@ -438,8 +501,8 @@ class GridReader:
             self.flush_empty_category()
             self.empty_category = (row.line, self.level2 or self.level1)
             return None
-        level1, level2, repairs = resolve_categories(self.level1, self.level2)
-        if level1 is None:
+        level1, level2, repairs = resolve_categories(self.level1, self.level2) if self.categorised else (None, None, [])
+        if level1 is None and self.categorised:
             what = f"{self.level1 or '空'}/{self.level2 or '空'}"
             self.warn(row.line, f"第{row.line}行“{project.project}”的指标“{name}”无法识别一级/二级指标({what}),未收录", kind)
             return False
@@ -447,6 +510,11 @@ class GridReader:
             self.warn(row.line, f"第{row.line}行“{project.project}”缺少三级指标名称,未收录: {clean(row.text)[:40]}", kind)
             return False
         self.empty_category = None
+        if not has_values and not any(f.get(r) for r in _BESIDE_VALUE):
+            if row.line == self.last_line:  # the copy ends inside this row (`生态(t`, `数量指`): not an indicator
+                self.warn(row.line, f"第{row.line}行“{name}”只有名称,表格在此截断,未收录", kind)
+                return False
+            self.warn(row.line, f"第{row.line}行“{project.project}”的指标“{name}”只有名称,没有指标值(表格可能在此截断)", "no_value")
         flags: list[str] = ["known_variant"] if is_known_variant(self.level1, level2) else []
         values = self.values(f, name, level2.code if level2 else "", repairs, flags)
         key = f"{level2.code if level2 else ''}|{name}|{values['period_value']}"

@@ -42,7 +42,7 @@ COLUMN_WORDS: dict[str, tuple[str, ...]] = {
     "value": ("指标值", "目标值", "指标值及单位", "绩效指标值", "指标目标值", "标准值", "计划值", "预期目标值", "目标值及单位"),
     "unit": ("度量单位", "计量单位", "计算单位", "指标单位"),
     # 指标性质 holds `≥` in one template and `正向` in another: the cells decide (ingest.align).
-    "qualifier": ("指标性质", "指标方向", "指标方向性", "比较符", "比较符号", "指标属性"),
+    "qualifier": ("指标性质", "指标方向", "指标方向性", "比较符", "比较符号", "指标属性", "指标值类型"),
     "weight": ("权重", "分值", "权重分值", "指标权重", "权重(%)", "指标分值"),
     "actual_value": ("实际完成值", "全年实际值", "实际完成情况", "实际值", "完成值", "全年实际完成值", "实际完成"),
     "score": ("得分", "自评得分", "评价得分"),
@@ -70,23 +70,24 @@ LEVEL_ROLES = frozenset({"level1", "level2", "indicator"})
 # --- key/value header blocks (申报表 forms) --------------------------------------------------------
 
 KEY_WORDS: dict[str, tuple[str, ...]] = {
-    "project": ("项目名称", "项目支出名称", "二级项目名称", "项目(名称)"),
+    "project": ("项目名称", "项目支出名称", "二级项目名称", "项目(名称)", "专项资金名称"),
     # Most specific first: the department is taken from the first of these the form has.
     "department": (
-        "主管部门", "预算部门", "部门名称", "部门(单位)名称", "主管部门及代码", "单位名称", "填报单位", "预算单位",
-        "申报单位", "部门(单位)", "填报部门",
+        "主管部门", "项目主管部门", "预算部门", "部门名称", "部门(单位)名称", "主管部门及代码", "单位名称", "填报单位",
+        "预算单位", "申报单位", "部门(单位)", "填报部门", "编制单位", "业务主管部门",
     ),
-    "implementer": ("实施单位", "项目实施单位", "实施主体"),
+    "implementer": ("实施单位", "项目实施单位", "实施主体", "项目执行单位", "执行单位"),
     "total": (
         "资金总额", "年度资金总额", "年度本级预算金额", "项目资金总额", "预算金额", "年度预算金额", "项目总金额", "预算数",
         "年度预算数", "资金合计", "年度部门整体支出预算", "部门整体支出预算", "年度预算总额", "全年预算数", "年初预算数",
-        "项目资金", "年度资金", "资金总量", "年度预算", "预算总额",
+        "项目资金", "年度资金", "资金总量", "年度预算", "预算总额", "当年预算", "项目总预算", "当年年度预算",
     ),
     "fiscal": ("财政拨款", "财政拨款数", "一般公共预算拨款", "本级财政资金", "财政资金", "财政性资金", "当年财政拨款",
                "本年财政拨款"),
     "special": ("财政专户拨款", "财政专户管理资金"),
     "other": ("其他资金", "自筹资金", "其他来源资金"),
-    "goal": ("年度目标", "本年度绩效目标", "年度绩效目标", "年度总体目标", "绩效目标", "本年度目标", "部门年度绩效目标"),
+    "goal": ("年度目标", "本年度绩效目标", "年度绩效目标", "年度总体目标", "绩效目标", "本年度目标", "部门年度绩效目标",
+             "当年绩效目标", "年度主要目标", "年度主要目标和成果", "年度总体绩效目标"),
     "period_goal": ("实施期目标", "实施期绩效目标", "中长期目标", "实施期总体目标"),
     "year": ("年度", "预算年度", "项目年度"),
 }
@@ -99,14 +100,16 @@ IGNORED_KEYS = (
     "当前位置", "年度主要任务", "任务名称", "主要内容", "项目概况", "立项依据", "项目立项依据", "绩效指标", "本年度绩效指标",
     "年度绩效指标", "资金使用单位", "联系方式", "其中", "单位", "金额单位", "资金单位", "计量单位", "上年结转资金",
     "上年结转", "全年执行数", "执行数", "执行率", "分值", "得分", "预期目标", "实际完成情况", "实际完成", "项目资金(万元)",
-    "总分", "评价结论", "自评结论", "绩效评价等级",
+    "总分", "评价结论", "自评结论", "绩效评价等级", "项目负责人及联系电话", "部门预算编码", "预算编码", "单位编码", "部门编码",
+    "项目分类", "建设周期", "项目审批", "项目总体概况", "财政资金预算分类", "财政资金科目代码", "年度预算执行率", "预算执行",
+    "部门(单位)职责", "部门职责", "项目起止时间", "年度履职目标", "部门职能", "年度目标任务",
 )
 # The first cell of a row that sums the table (amounts, or a self-evaluation's scores).
 TOTAL_WORDS = ("合计", "总计", "总分", "合计金额")
 # Rows that are the form's furniture, not data: signatures, stamps, review boxes, web-page trim.
 FURNITURE_WORDS = (
     "审核意见", "初审意见", "盖章", "填表人", "填报日期", "负责人签字", "扫一扫", "相关解读", "全部留言", "评论", "有用(",
-    "打印本页", "关闭窗口", "分享到", "当前位置", "上一篇", "下一篇", "字体:", "【打印】", "访问量",
+    "打印本页", "关闭窗口", "分享到", "当前位置", "上一篇", "下一篇", "字体:", "【打印】", "访问量", "[打印]", "[关闭]",
 )
 # Title words: the line names the kind of table (and often its year).
 TITLE_WORDS = ("绩效目标表", "绩效目标申报表", "目标申报表", "绩效自评表", "自评表", "绩效目标", "申报表", "项目支出")
@@ -120,7 +123,7 @@ _SPACES = re.compile(r"\s+")
 
 def header_form(text: str) -> str:
     """A header cell compared: simplified, cleaned, no spaces, a trailing `(万元)`-style remark and `:` dropped."""
-    norm = _SPACES.sub("", clean(simplify_chars(text))).strip(":;,。")
+    norm = _SPACES.sub("", clean(simplify_chars(text))).strip(":;,。").lstrip("*★☆")
     bare = _REMARK.sub("", norm)
     return bare or norm
 
@@ -162,8 +165,8 @@ def key_role(text: str) -> str | None:
     """The field a key/value label names ("" for a known label we do not keep), or None when it is no label."""
     if not text or len(text) > 30:
         return None
-    form = _PREFIX.sub("", header_form(text))
     index = _key_index()
+    form = _PREFIX.sub("", header_form(text)) or header_form(text)  # `其中:` alone is a label too
     if form in index:
         return index[form]
     full = _PREFIX.sub("", _SPACES.sub("", clean(simplify_chars(text))).strip(":"))
@@ -177,10 +180,16 @@ def refresh() -> None:
     _key_index.cache_clear()
 
 
+# A footnote under a table (`注:各地请根据实际情况…`) and a table's number printed above it (`表十二`, `附表1`).
+FOOTNOTE_STARTS = ("注:", "说明:", "备注:", "填表说明")
+_TABLE_NUMBER = re.compile(r"附?表[一二三四五六七八九十百\d]+|附件[:]?")
+
+
 def is_furniture(text: str) -> bool:
-    """A signature, stamp or review line, or web-page trim: not part of the table's data."""
-    norm = _SPACES.sub("", clean(text))
-    return any(w in norm for w in FURNITURE_WORDS)
+    """A signature, stamp or review line, a footnote, a table number, or web-page trim: not the table's data."""
+    norm = _SPACES.sub("", clean(simplify_chars(text)))
+    return (any(w in norm for w in FURNITURE_WORDS) or norm.startswith(FOOTNOTE_STARTS)
+            or bool(_TABLE_NUMBER.fullmatch(norm.strip("|"))))
 
 
 def is_title(text: str) -> bool:

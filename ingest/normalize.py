@@ -92,9 +92,20 @@ def drop_spaces(text: str) -> str:
     return _DROP_SPACE.sub("", _SPACE.sub(" ", text)).strip()
 
 
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+# A pinyin reading in brackets after a character (`目標(biāo)`), as some mirror sites print pages:
+# lower-case letters with at least one tone mark, right after a Han character.
+_READING = re.compile(r"(?<=[\u4e00-\u9fff])[(（](?=[a-zü]*[" + _TONED + r"])[a-zü" + _TONED + r"]{1,7}[)）]")
+
+
+def drop_readings(text: str) -> str:
+    """Remove pinyin readings printed after characters: `績效目標(biāo)` → `績效目標`."""
+    return _READING.sub("", text) if "(" in text or "（" in text else text
+
+
 def clean(text: str) -> str:
-    """The normal form used for parsing: markup, invisibles, width, symbols and spaces repaired."""
-    return drop_spaces(unify_symbols(fold_width(drop_invisible(strip_markup(text)))))
+    """The normal form used for parsing: markup, invisibles, readings, width, symbols and spaces repaired."""
+    return drop_spaces(unify_symbols(fold_width(drop_readings(drop_invisible(strip_markup(text))))))
 
 
 def clean_value(text: str) -> str:

@@ -97,7 +97,7 @@ class Indicator:
     department: str
     year: int
     project: str
-    level1: str  # canonical, e.g. 效益指标
+    level1: str  # canonical, e.g. 效益指标; "" when the table has no category columns
     level1_code: str
     level2: str  # canonical, e.g. 社会效益指标
     level2_code: str
@@ -165,7 +165,7 @@ def dumps(record: Record) -> str:
 # What a warning is about; `rows` lists the table rows (lines) it names.
 WarningKind = Literal[
     "", "row_dropped", "item_dropped", "duplicate", "mismatch", "header", "layout", "quarantined", "amount", "unit",
-    "empty_category",
+    "empty_category", "no_value",
 ]
 
 

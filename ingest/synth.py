@@ -556,12 +556,14 @@ LAYOUTS = ("packed", "rows", "form", "overall", "selfeval")
 
 
 def generate(
-    departments: int, noise: str = DEFAULT_NOISE, seed: int = 0, out: Path | str = "synth", layouts: tuple[str, ...] = ("packed",)
+    departments: int, noise: str = DEFAULT_NOISE, seed: int = 0, out: Path | str = "synth", layouts: tuple[str, ...] = ("packed",),
+    formats: tuple[str, ...] = (),
 ) -> list[Path]:
     """Write `departments` noisy tables and `truth.json` into `out`; returns the table paths.
 
     Tables take the layouts in turn (`LAYOUTS`; default: the OCR packed layout only); each
-    grid layout cycles through the forms it arrives in (ingest.synth_grid.FORMATS)."""
+    grid layout cycles through the forms it arrives in (ingest.synth_grid.FORMATS), or through
+    `formats` where it can be written so (synth_grid.formats_of)."""
     if noise not in NOISE_LEVELS:
         raise ValueError(f"未知的噪声级别“{noise}”,可选: {', '.join(NOISE_LEVELS)}")
     if departments < 0:
@@ -588,7 +590,7 @@ def generate(
             turn = turns.get(layout, 0)
             turns[layout] = turn + 1
             # The file name carries no year: the year must come from the table's content.
-            path, truth = synth_grid.make(layout, index, profile, rng, out, f"{layout}{index:05d}", turn)
+            path, truth = synth_grid.make(layout, index, profile, rng, out, f"{layout}{index:05d}", turn, formats)
         paths.append(path)
         truths.append(_as_json(truth))
     (out / TRUTH_FILE).write_text(

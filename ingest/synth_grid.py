@@ -40,14 +40,27 @@ from ingest.taxonomy import BY_CODE
 from ingest.units import join_value, normal_value, value_parts
 
 GRID_LAYOUTS = ("rows", "form", "overall", "selfeval")
-# The forms each layout is written in, in turn.
+# The forms each layout is written in, in turn. Copies that lost their row breaks: `lines` (one
+# cell per line, blank lines between, category cells wrapped), `closer` (one cell per line ending
+# ` |`, a row closed by one line of pipes), `flat` (the whole form on one line), `stack` (one form
+# per project on one page, Chongqing's template without 一级/二级 columns, one cell per line with
+# no row markers); `mirror` is a pipe copy in Traditional characters with pinyin readings.
 FORMATS: dict[str, tuple[str, ...]] = {
     "rows": ("pipe", "tab", "csv", "html", "space"),
-    "form": ("space", "cells", "tab", "docx", "html"),
-    "overall": ("pipe", "html", "tab"),
-    "selfeval": ("tab", "csv", "pipe"),
+    "form": ("space", "cells", "tab", "docx", "html", "lines", "closer", "flat", "stack"),
+    "overall": ("pipe", "html", "tab", "lines", "mirror"),
+    "selfeval": ("tab", "csv", "pipe", "flat"),
 }
-SUFFIX = {"pipe": ".txt", "tab": ".txt", "space": ".txt", "cells": ".txt", "csv": ".csv", "html": ".html", "docx": ".docx"}
+# Forms a layout can be written in besides its rotation, on request (`--formats`): `joined`, a copy
+# that ran every row's cells together, loses the boundary between a name and a phrase value.
+EXTRA_FORMATS: dict[str, tuple[str, ...]] = {"form": ("joined",)}
+# Forms only a single-project table is written in (a multi-project 自评表 takes the others).
+FORM_ONLY = frozenset({"lines", "closer", "flat", "stack", "mirror", "joined"})
+SUFFIX = {"pipe": ".txt", "tab": ".txt", "space": ".txt", "cells": ".txt", "csv": ".csv", "html": ".html", "docx": ".docx",
+          "lines": ".txt", "closer": ".txt", "flat": ".txt", "stack": ".txt", "mirror": ".txt", "joined": ".txt"}
+# Characters a mirror site prints with their reading (`目標(biāo)`): a few, enough to exercise the repair.
+READINGS = {"标": "biāo", "价": "jià", "时": "shí", "发": "fā", "区": "qū", "数": "shù", "务": "wù", "级": "jí",
+            "经": "jīng", "济": "jì", "满": "mǎn", "质": "zhì", "效": "xiào", "态": "tài", "门": "mén", "总": "zǒng"}
 WEB_JUNK_BEFORE = ("当前位置: 首页 > 信息公开 > 预算公开", "发布时间:{date} 来源:财政局 浏览次数:")
 WEB_JUNK_AFTER = ("扫一扫在手机打开当前页", "【打印本页】 【关闭窗口】")
 _FULL = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "0123456789%"})
@@ -158,7 +171,7 @@ class _Builder:
         text = printed
         if parts.operator and rng.random() < 0.3:
             text = _op(rng, parts.operator, p) + text[1:]
-        if fmt == "space" and parts.operator and rng.random() < 0.2:
+        if fmt in ("space", "flat") and parts.operator and rng.random() < 0.2:
             op = next(o for o in (">=", "<=", "≧", "≦", "≥", "≤", "=", ">", "<") if text.startswith(o))
             text = f"{op} {text[len(op):]}"  # `>= 2公里`: the sign printed apart
         if rng.random() < p.full_width:
@@ -188,7 +201,7 @@ class _Builder:
             base = ind.indicator
             ind.indicator = f"{base}(≥**{unit})"
             ind.noise.append("placeholder")
-            return f"{base}( ≥**{unit} )" if fmt == "space" else ind.indicator
+            return f"{base}( ≥**{unit} )" if fmt in ("space", "flat") else ind.indicator
         return ind.indicator
 
 
@@ -303,12 +316,67 @@ def _strip(unit: str) -> str:
     return unit.split("-", 1)[1] if "-" in unit[:8] else unit
 
 
+def make_onelevel(
+    department: str, year: int, code: int, p: NoiseProfile, rng: random.Random, pname: str
+) -> tuple[list[GRow], TruthProject]:
+    """One form of Chongqing's 一般性项目绩效目标表: no 一级/二级 columns (指标 | 指标权重 | 计量单位 | 指标性质 | 指标值)."""
+    cents = _amount_cents(rng) // 100 * 100
+    amount_text, wan = _money_text(cents, False, rng, p, False)
+    goal = _goal(rng, pname)
+    tp = TruthProject(0, pname, department, {"total": wan, "fiscal": None, "special": None, "other": None}, goal)
+    if " " in amount_text:
+        tp.flags.append("total")
+    rows = [
+        GRow([f"表{rng.randint(1, 20)}", "", "", "", "", ""], "junk"),
+        GRow([f"{year}年一般性项目绩效目标表(一级项目)"], "title"),
+        GRow(["编制单位:", f"{code}-{department}", "单位:万元"], "key"),
+        GRow(["专项资金名称", pname], "key", refs=[tp]),
+        GRow(["业务主管部门", f"{code}-{department}"], "key"),
+        GRow(["当年预算", amount_text], "key"),
+        GRow(["项目概况", f"{pname}项目"], "key"),
+        GRow(["当年绩效目标", goal], "key"),
+        GRow(["绩效指标", "指标", "指标权重", "计量单位", "指标性质", "指标值"], "header"),
+    ]
+    for ind in _indicators(rng, year, False):
+        parts = value_parts(ind.period_value)
+        weight = str(rng.choice((10, 20)))
+        if parts.number is not None:
+            op = parts.operator or "="
+            cells = [ind.indicator, weight, parts.unit, op, f"{parts.number:g}"]
+            joined = join_value(op, f"{parts.number:g}", parts.unit)
+        else:
+            cells = [ind.indicator, weight, "", "定性", ind.period_value]
+            joined = ind.period_value
+        ind.level1 = ind.level1_code = ind.level2 = ind.level2_code = ""
+        ind.period_value = ind.annual_value = normal_value(joined)
+        ind.value = joined  # type: ignore[attr-defined]
+        ind.weight = float(weight)  # type: ignore[attr-defined]
+        rows.append(GRow(["", *cells], refs=[ind], merged=1))
+        tp.indicators.append(ind)
+    return rows, tp
+
+
+def make_stack(index: int, p: NoiseProfile, rng: random.Random, fmt: str, kind: str = "form") -> tuple[Spec, TruthFile]:
+    """A page holding one form per project, one after another (Chongqing's one-level template)."""
+    department, year, _ = _department_truth(index, rng)
+    spec = Spec(kind, fmt, True, False)
+    spec.rows += _title_rows(rng, f"{department}{year}年一般性项目绩效目标表", p, year)
+    truth = TruthFile(file="", department=department, year=year, rows=0)
+    truth_extra(truth, layout=kind, fmt=fmt, kind="project", unit="万元")
+    code = rng.randint(100, 999)
+    for pname in _project_names(rng, rng.randint(1, 3)):  # one department's projects: distinct names
+        rows, tp = make_onelevel(department, year, code, p, rng, pname)
+        spec.rows += rows
+        truth.projects.append(tp)
+    return spec, truth
+
+
 def make_form(index: int, p: NoiseProfile, rng: random.Random, fmt: str, kind: str = "form") -> tuple[Spec, TruthFile]:
     """A single-project 申报表 (kind=form), a department-level 整体支出 table (overall), or a one-project 自评表."""
     department, year, _ = _department_truth(index, rng)
     overall = kind == "overall"
     selfeval = kind == "selfeval"
-    split = not selfeval and rng.random() < 0.4
+    split = not selfeval and fmt != "joined" and rng.random() < 0.4  # split columns cannot be told apart run together
     spec = Spec(kind, fmt, split, False)
     b = _Builder(rng, p, year)
     pname = f"{department}整体支出" if overall else _project_names(rng, 1)[0]
@@ -412,8 +480,27 @@ def _visible(row: GRow, collapse: bool) -> list[str]:
     return cells
 
 
+def _wrap_category(text: str, rng: random.Random) -> list[str]:
+    """A category cell as a narrow column prints it: `经济效益` / `指标` at times."""
+    if text.endswith("指标") and len(text) > 4 and rng.random() < 0.3:
+        return [text[:-2], "指标"]
+    return [text]
+
+
+def _with_readings(text: str, rng: random.Random) -> str:
+    """A line as a mirror site serves it: Traditional characters, some with their pinyin reading."""
+    import opencc
+
+    out = []
+    for ch in text:
+        out.append(f"{ch}({READINGS[ch]})" if ch in READINGS and rng.random() < 0.7 else ch)
+    return opencc.OpenCC("s2t").convert("".join(out))
+
+
 def write_text(spec: Spec) -> tuple[str, list[int]]:
     """The table as a web copy; returns the text and each GRow's line."""
+    if spec.fmt in ("lines", "closer", "flat", "stack", "joined"):
+        return _write_runs(spec)
     lines: list[str] = []
     at: list[int] = []
     for row in spec.rows:
@@ -435,13 +522,60 @@ def write_text(spec: Spec) -> tuple[str, list[int]]:
             continue
         at.append(len(lines) + 1)
         cells = _visible(row, True)
-        if spec.fmt == "pipe":
+        if spec.fmt in ("pipe", "mirror"):
             pad = "|" * max(1, 12 - len(cells))
-            lines.append("| " + " | ".join(cells) + f" | {pad}")
+            line = "| " + " | ".join(cells) + f" | {pad}"
+            lines.append(_with_readings(line, random.Random(len(lines))) if spec.fmt == "mirror" else line)
         elif spec.fmt == "tab":
             lines.append("\t".join(cells))
         else:
             lines.append(" ".join(c for c in cells if c) + ("  " if row.kind == "data" else ""))
+    return "\n".join(lines) + "\n", at
+
+
+def _write_runs(spec: Spec) -> tuple[str, list[int]]:
+    """Copies that lost their row breaks (FORMATS): returns the text and each GRow's line."""
+    rng = random.Random(len(spec.rows))
+    lines: list[str] = []
+    at: list[int] = []
+    flat: list[str] = []
+    for row in spec.rows:
+        cells = _visible(row, True)
+        single = row.kind in ("title", "junk") and len(row.cells) == 1
+        if spec.fmt == "flat":
+            if row.kind == "junk" and single:
+                at.append(len(lines) + 1)
+                lines.append(cells[0])
+                continue
+            if not flat:
+                lines.append("")
+            at.append(len(lines))
+            flat += [c for c in cells if c]
+            lines[-1] = " ".join(flat)
+            continue
+        if spec.fmt == "joined":  # an HTML table copied with no cell separators: a row's cells run together
+            at.append(len(lines) + 1)
+            lines.append("".join(c for c in cells if c))
+            continue
+        if spec.fmt == "lines":
+            at.append(len(lines) + 1)
+            for c in cells:
+                if c:
+                    for part in (_wrap_category(c, rng) if row.kind in ("data", "empty") else [c]):
+                        lines += [part, ""]
+            continue
+        if single and spec.fmt != "stack":
+            at.append(len(lines) + 1)
+            lines.append(cells[0])
+            continue
+        first = 0
+        for c in cells:
+            if c and not first:
+                first = len(lines) + 1
+            lines.append(f"{c} |" if c else "|")
+        if spec.fmt == "closer":
+            lines.append("|" * max(2, 7 - len(cells)))
+        at.append(first or len(lines))
     return "\n".join(lines) + "\n", at
 
 
@@ -567,9 +701,19 @@ def write(spec: Spec, truth: TruthFile, out: Path, stem: str) -> Path:
     return path
 
 
-def make(layout: str, index: int, p: NoiseProfile, rng: random.Random, out: Path, stem: str, turn: int) -> tuple[Path, TruthFile]:
-    fmt = FORMATS[layout][turn % len(FORMATS[layout])]
-    if layout == "rows" or (layout == "selfeval" and turn % 2 == 0):
+def formats_of(layout: str, wanted: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The forms a layout's tables take in turn: `wanted` where the layout can be written so, else its rotation."""
+    allowed = FORMATS[layout] + EXTRA_FORMATS.get(layout, ())
+    return tuple(f for f in wanted if f in allowed) or FORMATS[layout]
+
+
+def make(layout: str, index: int, p: NoiseProfile, rng: random.Random, out: Path, stem: str, turn: int,
+         formats: tuple[str, ...] = ()) -> tuple[Path, TruthFile]:
+    rotation = formats_of(layout, formats)
+    fmt = rotation[turn % len(rotation)]
+    if fmt == "stack":
+        spec, truth = make_stack(index, p, rng, fmt, layout)
+    elif layout == "rows" or (layout == "selfeval" and turn % 2 == 0 and fmt not in FORM_ONLY):
         spec, truth = make_rows(index, p, rng, fmt, "selfeval" if layout == "selfeval" else "rows")
     else:
         spec, truth = make_form(index, p, rng, fmt, layout)

@@ -45,6 +45,8 @@ class Row:
     merged: frozenset[int] = frozenset()  # cells filled from a merged range or rowspan
     seps: list[str] = field(default_factory=list)  # inexact rows: the spaces after each token
     end_line: int = 0  # last source line of a row spread over several lines
+    cell_lines: list[int] = field(default_factory=list)  # one cell per line: each cell's line (parallel to cells)
+    guessed: bool = False  # cells the copy ran together, told apart by content (ingest.stream): said in a warning
 
     @property
     def filled(self) -> list[str]:
@@ -70,6 +72,7 @@ class Sheet:
     rows: list[Row]
     positional: bool = True  # cells sit in their header's columns (spreadsheets, expanded HTML/DOCX tables)
     delimiter: str = ""  # how a text copy was split: tab, pipe, cells (one per line), spaces, space
+    lines: list[str] = field(default_factory=list)  # a text copy's lines as printed (quotes of re-cut rows)
 
 
 def text_delimiter(lines: list[str]) -> str:
@@ -80,6 +83,8 @@ def text_delimiter(lines: list[str]) -> str:
     markers = sum(bool(_MARKER.match(line)) for line in body)
     cell_lines = sum(bool(_CELL_LINE.match(line)) for line in body)
     if markers >= 3 and (markers + cell_lines) >= 0.5 * len(body) and cell_lines >= markers * 0.5:
+        return "cells"
+    if cell_lines >= 5 and cell_lines >= 0.6 * len(body):  # one cell per line, no empty cell and no row marker
         return "cells"
     enough = min(3, max(2, len(body) // 2))
     piped = sum(line.count("|") >= 2 and any(ch not in "| \t" for ch in line) for line in body)
@@ -98,7 +103,7 @@ def text_sheet(text: str, name: str = "") -> Sheet:
     lines = text.splitlines()
     mode = text_delimiter(lines)
     rows = _cell_per_line_rows(lines) if mode == "cells" else [_split_line(n, line, mode) for n, line in enumerate(lines, start=1)]
-    return Sheet(name, rows, positional=False, delimiter=mode)
+    return Sheet(name, rows, positional=False, delimiter=mode, lines=lines)
 
 
 def _split_line(number: int, line: str, mode: str) -> Row:
@@ -154,7 +159,8 @@ def _cell_per_line_rows(lines: list[str]) -> list[Row]:
         start = opened or (cells[0][0] if cells else end_line)
         # The quote: the row's cell lines as printed (the frame of pipe-only lines left out).
         text = "\n".join(lines[n - 1].strip() for n in content)
-        rows.append(Row(content[0] if content else start, texts, True, text, end_line=end_line))
+        rows.append(Row(content[0] if content else start, texts, True, text, end_line=end_line,
+                        cell_lines=[ln for ln, _ in cells[: len(texts)]]))
         cells, opened = [], 0
 
     i, n = 0, len(lines)
@@ -168,7 +174,11 @@ def _cell_per_line_rows(lines: list[str]) -> list[Row]:
             run = list(range(i + 1, j + 1))  # line numbers of the pipe-only lines
             in_row = bool(opened or cells)
             if j < n and _CELL_LINE.match(lines[j]):
-                if in_row and len(run) == 1:
+                if in_row and len(run) == 1 and lines[i].count("|") > 1:
+                    # `|||||` alone between two cells: some copies close a row with one such line
+                    # and open the next without a `|` line of its own.
+                    close(run[0])
+                elif in_row and len(run) == 1:
                     cells.append((run[0], ""))
                 else:
                     if in_row:

@@ -38,6 +38,12 @@ DIRECTIONS = ("正向指标", "反向指标", "正向", "反向", "中性指标"
 # Words printed where an amount is not known yet: an amount cell, never a name.
 AMOUNT_PLACEHOLDERS = ("待定", "见附件", "另行下达", "据实结算", "暂无", "待下达", "以实际为准", "详见附件")
 NATURES = ("定量指标", "定性指标", "定量", "定性")
+# Qualitative values the templates print for 定性 indicators (what a phrase value says, not a name).
+VALUE_PHRASES = (
+    "稳步提高", "逐步提高", "有所提高", "明显提高", "显著提高", "稳步提升", "逐步提升", "有效提升", "明显提升", "显著提升",
+    "持续提升", "明显改善", "逐步改善", "有效改善", "持续改善", "效果明显", "成效明显", "效果显著", "成效显著", "有效保障",
+    "应保尽保", "按时完成", "全部完成", "基本完成", "达到预期", "符合要求", "符合标准", "逐年增加", "长期有效",
+)
 _OPERATOR_RE = re.compile("^(" + "|".join(sorted(map(re.escape, OPERATORS), key=len, reverse=True)) + ")")
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 _PARTS = re.compile(r"^(?P<num>[+-]?\d+(?:\.\d+)?)(?P<unit>[^\d≥≤=<>]{0,8})$")
@@ -160,6 +166,8 @@ def join_value(operator: str, number: str, unit: str) -> str:
         op = ""
     if u and (num.endswith(u) or is_number(u) or u == num):
         u = ""
+    if u and ((parts := value_parts(num)).number is None or parts.unit):
+        u = ""  # a unit qualifies a bare number: not a phrase (`应保尽保`), nor a number with its own (`28.8万元`)
     return f"{op}{num}{u}"
 
 

@@ -44,9 +44,9 @@ def write_all(tmp_path: Path, layout: str, formats: tuple[str, ...], seed: int =
 
 @pytest.mark.parametrize(("layout", "formats"), [
     ("rows", ("csv", "pipe", "tab", "space", "html", "docx")),
-    ("form", ("csv", "space", "cells", "tab", "pipe", "html", "docx")),
-    ("overall", ("csv", "pipe", "cells", "html")),
-    ("selfeval", ("csv", "tab", "html")),
+    ("form", ("csv", "space", "cells", "tab", "pipe", "html", "docx", "lines", "closer", "flat")),
+    ("overall", ("csv", "pipe", "cells", "html", "lines", "mirror")),
+    ("selfeval", ("csv", "tab", "html", "flat", "lines")),
     ("selfeval-rows", ("csv", "pipe", "tab")),
 ])
 def test_one_table_in_every_form_gives_the_same_records(tmp_path: Path, layout: str, formats: tuple[str, ...]) -> None:

@@ -39,20 +39,28 @@ def truth_amount(text: str, unit: str) -> float:
     return value if "万" in t[m.end() : m.end() + 2] or unit != "元" else value / 10000
 
 
-@pytest.fixture(scope="module", params=NAMES)
-def real(request: pytest.FixtureRequest) -> tuple[ParsedFile, dict]:
-    name = request.param
-    return parse_file(REAL / f"{name}.txt"), json.loads((REAL / f"{name}.truth.json").read_text(encoding="utf-8"))
+def parsed_with_truth(folder: Path, name: str) -> tuple[ParsedFile, dict]:
+    return parse_file(folder / f"{name}.txt"), json.loads((folder / f"{name}.truth.json").read_text(encoding="utf-8"))
 
 
-def test_every_indicator_with_its_categories_and_value(real: tuple[ParsedFile, dict]) -> None:
-    parsed, truth = real
+def assert_truth_indicators(parsed: ParsedFile, truth: dict) -> None:
+    """Every indicator of the truth, under its project, with its categories and its value."""
     got = {norm(i.indicator): i for i in parsed.indicators}
-    assert len(parsed.indicators) == len(truth["indicators"])
     for t in truth["indicators"]:
         ind = got[norm(t["name"])]
         assert (ind.project, ind.level1, ind.level2) == (t["project"], t["level1"], t["level2"]), t["name"]
         assert norm(t["value"]) in {norm(ind.value), norm(ind.annual_value), norm(ind.period_value)}, (t, ind.value)
+
+
+@pytest.fixture(scope="module", params=NAMES)
+def real(request: pytest.FixtureRequest) -> tuple[ParsedFile, dict]:
+    return parsed_with_truth(REAL, request.param)
+
+
+def test_every_indicator_with_its_categories_and_value(real: tuple[ParsedFile, dict]) -> None:
+    parsed, truth = real
+    assert len(parsed.indicators) == len(truth["indicators"])
+    assert_truth_indicators(parsed, truth)
 
 
 def test_projects_amounts_in_wan_department_and_year_from_the_content(real: tuple[ParsedFile, dict]) -> None:

@@ -14,10 +14,10 @@ from types import ModuleType
 
 from errors import IngestError
 from ingest.builder import RecordBuilder
-from ingest.grid import HEADER_SEARCH_ROWS, analyze
+from ingest.grid import HEADER_SEARCH_ROWS, analyze, sections
 from ingest.headers import column_role
 from ingest.layouts import form, overall, packed, rows, selfeval
-from ingest.layouts.common import simplified
+from ingest.layouts.common import prepared
 from ingest.records import Document, ParsedFile, ParseWarning
 from ingest.sources import Source
 
@@ -37,27 +37,30 @@ def parse_source(source: Source) -> ParsedFile:
         parsed = packed.parse_text_source(source)
         return _paged(parsed, source, source.pages) if source.pages else parsed
     builder = RecordBuilder(Document(source=source.name, department="", year=0))
-    results: list[ParsedFile] = []
+    results: list[tuple[int, ParsedFile]] = []  # (sheet number, what one sheet or one form of it gave)
     skipped: list[str] = []
-    for sheet in source.sheets:
-        sheet, traditional = simplified(sheet)
-        analysis = analyze(sheet)
-        reader = next((m for m in LAYOUTS if analysis.header is not None and m.detect(analysis)), None)
-        if reader is None:
-            if any(r.filled for r in sheet.rows):
-                skipped.append(sheet.name)
-            continue
-        parsed = reader.parse(source, analysis, builder)
-        doc = parsed.document
-        doc.traditional = doc.traditional or traditional
-        doc.format, doc.content_hash, doc.path = source.format, source.content_hash, source.path
-        doc.encoding = doc.encoding or source.encoding
-        results.append(parsed)
+    for number, whole in enumerate(source.sheets):
+        whole, traditional = prepared(whole)
+        for sheet in sections(whole):  # a page of stacked forms: each form read on its own
+            analysis = analyze(sheet)
+            reader = next((m for m in LAYOUTS if analysis.header is not None and m.detect(analysis)), None)
+            if reader is None and results and "project" in analysis.block.keys:
+                reader = form  # the next form of a page, cut off before its indicators
+            if reader is None:
+                if any(r.filled for r in sheet.rows) and sheet.name not in skipped:
+                    skipped.append(sheet.name)
+                continue
+            parsed = reader.parse(source, analysis, builder)
+            doc = parsed.document
+            doc.traditional = doc.traditional or traditional
+            doc.format, doc.content_hash, doc.path = source.format, source.content_hash, source.path
+            doc.encoding = doc.encoding or source.encoding
+            results.append((number, parsed))
     if not results:
         raise _no_layout(source, skipped)
-    parsed = results[0]
-    for n, other in enumerate(results[1:], start=1):
-        _merge(parsed, other, n)
+    parsed = results[0][1]
+    for number, other in results[1:]:
+        _merge(parsed, other, number)
     for name in skipped:
         parsed.warnings.append(ParseWarning(source.name, 0, f"工作表“{name}”没有可识别的表头,已跳过", "layout"))
     if not parsed.projects:

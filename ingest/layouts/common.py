@@ -21,8 +21,17 @@ def simplified(sheet: Sheet) -> tuple[Sheet, bool]:
     """The sheet with Traditional Chinese simplified (cells only; quotes keep the original text)."""
     if not is_traditional(sheet_text(sheet)):
         return sheet, False
-    rows = [Row(r.line, [simplify_line(c) for c in r.cells], r.exact, r.text, r.merged, r.seps, r.end_line) for r in sheet.rows]
-    return Sheet(sheet.name, rows, sheet.positional, sheet.delimiter), True
+    rows = [Row(r.line, [simplify_line(c) for c in r.cells], r.exact, r.text, r.merged, r.seps, r.end_line, r.cell_lines,
+                r.guessed) for r in sheet.rows]
+    return Sheet(sheet.name, rows, sheet.positional, sheet.delimiter, sheet.lines), True
+
+
+def prepared(sheet: Sheet) -> tuple[Sheet, bool]:
+    """The sheet as layouts read it: simplified, and rows a copy ran together cut back (ingest.stream)."""
+    from ingest.stream import restream
+
+    sheet, traditional = simplified(sheet)
+    return restream(sheet), traditional
 
 
 def new_document(source: Source, analysis: Analysis, layout: str, kind: DocumentKind) -> tuple[ParsedFile, str]:

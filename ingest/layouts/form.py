@@ -66,6 +66,14 @@ def form_project(parsed: ParsedFile, builder: RecordBuilder, analysis: Analysis,
             extra.update(amount_text=money.text, amount_unit=money.unit, amount_note=money.note)
             if money.unit_in_cell or money.note:
                 extra["flags"].append("amount_words")
+    parts = [v for k in ("fiscal", "special", "other") if (v := amounts.get(k))]
+    if amounts.get("total") == 0 and parts and sum(parts) > 0:
+        # A total printed 0 over sources that are not: the sheet's sum was never computed (a 自评表
+        # exported with its formulas blank). The sources are what the form states.
+        total = round(sum(parts), 6)
+        why = "资金总额印为0而其中各项不为0(表内求和未计算),取各项之和"
+        repairs.append(Repair("total", extra.get("amount_text") or "0", f"{total:g}", why))
+        amounts["total"] = total
     for key in ("goal", "period_goal"):
         if key in block.keys:
             texts.append(block.keys[key])
@@ -90,5 +98,9 @@ def parse(source: Source, analysis: Analysis, builder: RecordBuilder, kind: str 
     project = form_project(parsed, builder, analysis, unit, name, kv.line, [kv])
     parsed.projects.append(project)
     account_header(parsed, analysis, {kv.line})
+    if analysis.header is None:  # a form whose indicator grid is not there (the copy ends inside it)
+        message = f"“{name}”只有项目信息,没有绩效指标表(表格可能在此截断)"
+        parsed.warnings.append(ParseWarning(source.name, kv.line, message, "layout", (kv.line,)))
+        return finish(parsed, None, analysis.block)
     reader = run_grid(parsed, builder, analysis, unit, project)
     return finish(parsed, reader, analysis.block)
