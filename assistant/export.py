@@ -12,6 +12,7 @@ cells are written as strings, never formulas. Numbers stay numbers.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -83,6 +84,16 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Sequence[S
     return path
 
 
+# Characters that make Markdown out of text: a link or image planted in a table (`[x](http://…)`,
+# `![x](…)`), HTML, emphasis, code. Text from the data is escaped so a viewer shows it as written.
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|~])")
+
+
+def md_text(value: Any) -> str:
+    """Text from the data (or a question) for a Markdown file: shown as written, never as markup."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(value or "").split()))
+
+
 def finding_rows(findings: Sequence[Finding]) -> list[list[Any]]:
     """Findings as table rows in FINDING_COLUMNS order."""
     return [[f.source, f.department, f.year, f.severity, f.title, f.project, f.message, ";".join(f.cites())]
@@ -97,13 +108,13 @@ def findings_markdown(findings: Sequence[Finding], title: str = "审计检查结
     for source in dict.fromkeys(f.source for f in findings):
         mine = [f for f in findings if f.source == source]
         first = mine[0]
-        lines += [f"## {first.department} {first.year}年({source})", ""]
+        lines += [f"## {md_text(first.department)} {first.year}年({md_text(source)})", ""]
         for check in dict.fromkeys(f.title for f in mine):
             group = [f for f in mine if f.title == check]
             lines += [f"### {check}({group[0].severity},{len(group)}条)", ""]
             for f in group:
-                lines.append(f"- {f.message}")
-                lines.extend(f"  - 引用:{c}" for c in f.cites())
+                lines.append(f"- {md_text(f.message)}")
+                lines.extend(f"  - 引用:{md_text(c)}" for c in f.cites())
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -115,17 +126,16 @@ def conversation_markdown(turns: Sequence[dict[str, Any]], title: str = "绩效�
     """
     lines = [f"# {title}", "", f"导出时间:{datetime.now():%Y-%m-%d %H:%M}", ""]
     for n, t in enumerate(turns, 1):
-        lines += [f"## {n}. {t['question']}", ""]
+        lines += [f"## {n}. {md_text(t['question'])}", ""]
         if t.get("resolved_question") and t["resolved_question"] != t["question"]:
-            lines += [f"*理解为:{t['resolved_question']}*", ""]
-        lines += [t["answer"], ""]
+            lines += [f"*理解为:{md_text(t['resolved_question'])}*", ""]
+        lines += ["  \n".join(md_text(line) for line in str(t["answer"]).splitlines()), ""]
         if t.get("citations"):
             lines += ["**引用的原表行**", ""]
             for c in t["citations"]:
                 what = c["project"] + (f" / {c['indicator']}" if c.get("indicator") else "(项目行)")
                 category = f"({c['level1']}/{c['level2']})" if c.get("level1") else ""
                 repaired = " · OCR已修复" if c.get("repaired") else ""
-                lines.append(f"[{c['ref']}] {what}{category} — `{c['source']}:{c['line']}`{repaired}")
-                quote = " ".join(str(c.get("text") or "").split())
-                lines += [f"> {quote}", ""]
+                lines.append(f"\\[{c['ref']}\\] {md_text(what)}{md_text(category)} — {md_text(c['source'])}:{c['line']}{repaired}")
+                lines += [f"> {md_text(c.get('text'))}", ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -176,7 +176,7 @@ def test_a_conversation_exports_as_markdown_with_its_citations(ctx: AppContext) 
     assert path.parent != ctx.exports_dir  # a folder of its own, not a guessable name
     text = path.read_text(encoding="utf-8")
     assert "## 1. 扶贫工作经费有哪些产出指标" in text and "## 2. 那它的满意度指标呢" in text
-    assert "[1] 扶贫工作经费 / 加强组织领导" in text and re.search(r"`\S+\.txt:\d+`", text)
+    assert "\\[1\\] 扶贫工作经费 / 加强组织领导" in text and re.search(r"— \S+\.txt:\d+", text)
     assert page.export_conversation([]) is None
 
 

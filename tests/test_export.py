@@ -52,3 +52,18 @@ def test_xlsx_cells_are_strings_never_formulas(planted, tmp_path: Path) -> None:
     assert [(cells[f"A{n}"].value, cells[f"A{n}"].data_type) for n in range(3, 3 + len(HOSTILE))] == \
         [(v, "s") for v in HOSTILE]
     assert (cells["C3"].value, cells["C3"].data_type) == (-1.5, "n")
+
+
+def test_markdown_exports_show_a_planted_link_as_text(seed_path: Path, tmp_path: Path) -> None:
+    from assistant.export import conversation_markdown
+
+    planted = "[点此领取](http://evil.example) ![x](http://evil.example/i.png) <img src=x>"
+    path = tmp_path / seed_path.name
+    path.write_text(seed_path.read_text(encoding="utf-8").replace("强化社会发动", planted), encoding="utf-8")
+    [record] = [r for r in parse_file(path).indicators if "evil" in r.indicator]
+    turn = {"question": "扶贫工作经费的社会效益指标", "resolved_question": "", "answer": f"“{record.indicator}”[1]",
+            "citations": [{"ref": 1, "project": record.project, "indicator": record.indicator, "level1": record.level1,
+                           "level2": record.level2, "source": record.source, "line": record.line, "text": record.text}]}
+    text = conversation_markdown([turn])
+    assert "](http" not in text.replace("\\](http", "") and "<img" not in text.replace("\\<img", "")
+    assert "\\[点此领取\\](http://evil.example)" in text and "\\[1\\]" in text  # shown as written, escaped
