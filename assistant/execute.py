@@ -17,7 +17,7 @@ from assistant import lexicon as lx
 from assistant.plan import INDICATOR_CONDITIONS, Measure, Op, Plan
 from assistant.predicates import PROJECT_CONDITIONS, ROW_CONDITIONS
 from assistant.retrieve import Filters, Hit, search
-from assistant.vocabulary import Vocabulary, project_key
+from assistant.vocabulary import ProjectKey, Vocabulary, project_key
 from index.store import DocumentInfo, Index
 from ingest.normalize import for_matching
 from ingest.records import Indicator, Project, Record
@@ -86,12 +86,13 @@ def select(plan: Plan, ctx: Context) -> Selection:
     if s.project_ids:
         projects = [p for i in s.project_ids if isinstance(p := by_id.get(i), Project)]
     elif s.projects:
-        wanted = {for_matching(n) for n in s.projects}
-        projects = [p for p in v.projects if for_matching(p.project) in wanted]
+        projects = v.named({for_matching(n) for n in s.projects})
         if not projects:
             return Selection([], [], "unknown_project", s.projects[0])
     elif s.previous and ctx.previous_projects:
         projects = list(ctx.previous_projects)
+    elif s.departments:  # a department's projects are one lookup away, not a scan of every project
+        projects = [p for d in dict.fromkeys(s.departments) for p in v.of_department.get(d, [])]
     else:
         projects = list(v.projects)
     if s.departments:
@@ -164,7 +165,10 @@ def op_lookup(plan: Plan, sel: Selection, ctx: Context) -> Result:
     if m is Measure.INDICATOR_COUNT:
         return _result(plan, sel, projects=sel.projects, values=_numbers(plan, sel.projects, ctx))
     if m is Measure.INDICATORS:
-        groups = [(p, [i for i in sel.rows if project_key(i) == project_key(p)]) for p in sel.projects]
+        by_project: dict[ProjectKey, list[Indicator]] = {}
+        for i in sel.rows:  # grouped once: a scan per project costs seconds over 10k projects
+            by_project.setdefault(project_key(i), []).append(i)
+        groups = [(p, by_project.get(project_key(p), [])) for p in sel.projects]
         found = any(rows for _, rows in groups)
         return _result(plan, sel, projects=sel.projects, groups=groups, rows=sel.rows, found=found)
     return _values(plan, sel, ctx)
@@ -391,7 +395,8 @@ def op_pair(plan: Plan, sel: Selection, ctx: Context) -> Result:
 def op_all_have(plan: Plan, sel: Selection, ctx: Context) -> Result:
     s = plan.scope
     lacking = [p for p in sel.projects if not any(_in_category(i, s.level1, s.level2) for i in ctx.vocab.indicators_of(p))]
-    having = [p for p in sel.projects if p not in lacking]
+    lacking_ids = {p.id for p in lacking}
+    having = [p for p in sel.projects if p.id not in lacking_ids]
     evidence = [next(i for i in ctx.vocab.indicators_of(p) if _in_category(i, s.level1, s.level2)) for p in having]
     return _result(plan, sel, projects=having, lacking=lacking, rows=evidence, number=float(len(lacking)))
 

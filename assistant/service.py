@@ -119,8 +119,9 @@ class Assistant:
         return self._vocabulary
 
     def warm(self) -> None:
-        """Load the model, the catalog and the lexical index before the first question."""
+        """Load the model, the catalog, its filter columns and the lexical index before the first question."""
         _ = self.vocabulary
+        self.catalog.columns.prepare()  # saved with the catalog; built here for one saved without them
         self.index.embed_query("预热")
 
     def ask(self, question: str, state: DialogueState | None = None) -> Answer:

@@ -46,6 +46,7 @@ class Vocabulary:
     by_form: dict[str, list[int]] = field(init=False)  # full or short name → positions in `projects`
     char_index: dict[str, set[int]] = field(init=False)  # character → positions in `projects`
     departments: list[str] = field(init=False)
+    of_department: dict[str, list[Project]] = field(init=False)  # department → its projects, in catalog order
     places: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -74,7 +75,10 @@ class Vocabulary:
         self._longest_form = max((len(f) for f in self.by_form), default=0)
         self._longest_name = max((len(n) for n in self.by_name), default=0)
         self._longest_value = max((len(v) for v in self.by_value), default=0)
-        self.departments = sorted({p.department for p in self.projects})
+        self.of_department = defaultdict(list)
+        for p in self.projects:
+            self.of_department[p.department].append(p)
+        self.departments = sorted(self.of_department)
         blob = for_matching(" ".join([*self.departments, *{p.goal for p in self.projects}]))
         self.places = frozenset(p for p in lx.PLACES if p in blob)
 
@@ -96,6 +100,11 @@ class Vocabulary:
             for j in range(i + 2, min(len(q), i + self._longest_form) + 1):
                 hits.update(self.by_form.get(q[i:j], ()))
         return sorted(hits)
+
+    def named(self, names: set[str]) -> list[Project]:
+        """Projects whose full name, in normal form, is one of `names` (dict lookups, catalog order)."""
+        hits = {n for form in names for n in self.by_form.get(form, ()) if self.forms[n][0] == form}
+        return [self.projects[n] for n in sorted(hits)]
 
     def names_in(self, q: str) -> list[str]:
         """Indicator names (normal form, ≥ 3 characters) that occur in the question."""

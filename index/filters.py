@@ -17,6 +17,7 @@ from index.nodes import FILTER_FIELDS
 from ingest.records import Project, Record
 
 NUMERIC = ("year", "line", "amount")
+PREPARED = ("kind", "department", "project", "source", "level1_code", "level2_code")  # what questions filter on
 _COMPARE: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
     "$gt": np.greater, "$gte": np.greater_equal, "$lt": np.less, "$lte": np.less_equal,
 }
@@ -38,11 +39,20 @@ def metadata_value(record: Record, key: str) -> Any:
 class Columns:
     """Filterable metadata of every catalog row: string keys as integer codes, numbers as floats."""
 
-    def __init__(self, records: Sequence[Record]) -> None:
+    def __init__(self, records: Sequence[Record], state: dict[str, Any] | None = None) -> None:
         self.size = len(records)
         self._records = records
-        self._codes: dict[str, tuple[np.ndarray, dict[Any, int]]] = {}
-        self._numbers: dict[str, np.ndarray] = {}
+        self._codes: dict[str, tuple[np.ndarray, dict[Any, int]]] = dict((state or {}).get("codes", {}))
+        self._numbers: dict[str, np.ndarray] = dict((state or {}).get("numbers", {}))
+
+    def prepare(self, keys: Sequence[str] = PREPARED) -> None:
+        """Build the columns of the keys questions filter on, now rather than on first use."""
+        for key in keys:
+            self._coded(key)
+
+    def state(self) -> dict[str, Any]:
+        """What was built, to be saved with the catalog (`Columns(records, state)` takes it back)."""
+        return {"codes": dict(self._codes), "numbers": dict(self._numbers)}
 
     def _coded(self, key: str) -> tuple[np.ndarray, dict[Any, int]]:
         if key not in self._codes:
