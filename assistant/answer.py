@@ -42,6 +42,8 @@ T_DUPLICATE = "注意:{who}有{n}份表格({sources}),内容可能重复;以下�
 T_NEED_TWO = "这个问题需要两个项目才能比较,问题中找到了{n}个;请写出要比较的两个项目名称。"
 T_NEED_PART = "请说明要计算哪个(哪些)项目的占比。"
 T_CLARIFY_PROJECT = "问题中的描述与多个项目都相符,请问指的是哪一个?"
+T_WHICH_PROJECT = "“{question}”指的是哪个项目?"
+T_NAME_THE_PROJECT = "“{question}”指的是哪个项目?请说出项目名称(已导入的项目较多,无法一一列出)。"
 COLUMN_LABELS = {"total": "总计", "fiscal": "财政拨款", "special": "财政专户拨款", "other": "其他资金"}
 AMOUNT_LABELS = {"total": "预算", "fiscal": "财政拨款", "special": "财政专户拨款", "other": "其他资金"}
 
@@ -355,6 +357,14 @@ def w_list(d: Draft, r: Result, v: Vocabulary) -> None:
     asked = category_names(s.level1, s.level2) or "绩效指标"
     if not rows:
         d.found = False
+        asked_about = [p for i in s.project_ids if isinstance(p := v.catalog.by_id.get(i), Project)] or r.projects
+        named = asked_about if (s.names_projects or s.previous) and len(asked_about) <= MAX_LIST else []
+        if len(named) == 1:  # what it has instead, cited
+            write_indicators(d, named[0], [], v.indicators_of(named[0]), asked, label(named[0]), plan.value_field)
+            return
+        if named:
+            d.say(f"{'、'.join(label(p) for p in named)}都没有设置{asked}{d.refs(named)}。")
+            return
         scope = _scope_words(plan, v)
         d.say(f"{scope}{r.scope_size}个项目都没有设置{asked}。")
         return

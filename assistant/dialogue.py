@@ -22,7 +22,7 @@ from assistant.vocabulary import Vocabulary, project_key
 from ingest.normalize import for_matching
 from ingest.records import Indicator, Project
 
-MAX_OPTIONS = 6
+MAX_OPTIONS = 8  # options a clarifying question lists (a table of up to 8 projects: all of them)
 # Operations that range over every project unless the question points back at a result.
 _GLOBAL = frozenset({Op.SUM, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.AVERAGE, Op.ALL_HAVE, Op.REVERSE})
 
@@ -93,6 +93,8 @@ def answer_pending(state: DialogueState, message: str, vocab: Vocabulary | None 
     if not picked:
         picked = [ids for option, ids in pending.choices.items()
                   if len(q) >= 2 and (q in for_matching(option) or for_matching(option.split("(")[0]) in q)]
+    if not pending.choices and vocab is not None:  # "请说出项目名称": the answer is a project's name
+        picked = [[vocab.projects[n].id for n in vocab.by_form.get(q, ())]] if vocab.by_form.get(q) else []
     if len(picked) != 1:
         return None
     state.pending = None
@@ -118,11 +120,20 @@ def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, 
     """The plan a follow-up means, given the conversation; also the projects a lone "它" could mean
     when the last answer had several (the caller asks which), else None."""
     plan, links, c = parsed.plan, parsed.links, parsed.cues
-    if plan.op is Op.REFUSE or not state.active:
-        return plan, None
-    previous, rows = _previous(state, v)
     own_subject = bool(links.matches or links.departments)
     refers = c.single_ref or c.plural_ref
+    if plan.op is Op.REFUSE:
+        return plan, None
+    if refers and not own_subject and not state.projects and not state.indicators:
+        # "它有几个指标" with nothing it could mean: never every project. While a clarifying question
+        # waits, its options are asked again for this question; otherwise which project is asked.
+        by_id = v.catalog.by_id
+        waiting = [p for ids in (state.pending.choices.values() if state.pending else ()) for i in ids
+                   if isinstance(p := by_id.get(i), Project)]
+        return plan, waiting or (v.projects if len(v.projects) <= MAX_OPTIONS else [])
+    if not state.active:
+        return plan, None
+    previous, rows = _previous(state, v)
 
     if links.ordinal is not None and (state.items or previous) and not own_subject:
         picks = [x for n in links.ordinals if (x := _ordinal(n, state, previous, v)) is not None]

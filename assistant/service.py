@@ -145,7 +145,8 @@ class Assistant:
         if turn.clarify is not None:
             draft = A.Draft(found=False)
             draft.say(turn.clarify.question)
-            draft.say("可选:" + ";".join(turn.clarify.options))
+            if turn.clarify.options:
+                draft.say("可选:" + ";".join(turn.clarify.options))
             conversation.pending = turn.pending
         else:
             conversation.pending = None
@@ -201,8 +202,9 @@ class Assistant:
                          note=outside)
         plan, which = resolve(parsed, state, v)
         about = topic(parsed.links)
-        if which:
-            clarify, pending = ask_which(plan, which, f"“{question}”指的是哪个项目?")
+        if which is not None:
+            ask = A.T_WHICH_PROJECT if which else A.T_NAME_THE_PROJECT
+            clarify, pending = ask_which(plan, which, ask.format(question=question))
             return _Turn(plan, question, clarify, pending, note, about)
         resolved = question if plan is parsed.plan else A.describe(plan)
         turn = self._settle(_Turn(plan, resolved, note=note, topic=about, question=parsed.links.cue_text), parsed,

@@ -362,3 +362,22 @@ def test_where_a_project_ranks_and_several_ordinals(assistant) -> None:
     assistant.ask("扶贫工作经费有哪些指标", state)
     two = assistant.ask("第二个和第三个呢", state)
     assert [r.indicator for r in two.citations] == ["帮助帮扶对象解决问题", "帮扶地区数"]
+
+
+def test_a_pronoun_with_nothing_to_refer_to_asks_which_project(assistant) -> None:
+    state = DialogueState()
+    answer = assistant.ask("那它一共有多少条指标", state)
+    assert answer.clarify is not None and not answer.citations  # never an answer about every project
+    assert len(answer.clarify.options) == 7 and "信创工作经费" in answer.clarify.options
+    chosen = assistant.ask("信创工作经费", state)
+    assert chosen.clarify is None and {r.project for r in chosen.citations} == {"信创工作经费"}
+
+
+def test_a_pronoun_while_a_question_waits_asks_the_same_options_again(assistant) -> None:
+    state = DialogueState()
+    first = assistant.ask("雇员那个项目的预算", state)
+    assert first.clarify is not None and len(first.clarify.options) == 2
+    again = assistant.ask("它设没设满意度指标", state)
+    assert again.clarify is not None and again.clarify.options == first.clarify.options and not again.citations
+    picked = assistant.ask(again.clarify.options[0], state)
+    assert picked.clarify is None and {r.project for r in picked.citations} == {again.clarify.options[0]}
