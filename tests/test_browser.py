@@ -304,7 +304,9 @@ def test_a_new_conversation_forgets_the_project(page: Any) -> None:
     expect(page.locator("#chat article.turn")).to_have_count(0)
     expect(page.locator("#cited-panel section")).to_have_count(0)
     ask(page, "那它的满意度指标呢")
-    expect(page.locator("#chat")).not_to_contain_text("扶贫工作经费")
+    # "它" means nothing now: the answer asks which project (options as buttons) and cites no row.
+    expect(page.locator("#chat article.turn").last).to_contain_text("指的是哪个项目")
+    expect(page.locator("#cited-panel section.cited-turn").last).to_contain_text("没有引用原表行")
 
 
 # -- 文档管理, 指标浏览 ---------------------------------------------------------------------------------
