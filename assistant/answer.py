@@ -184,8 +184,11 @@ def write_funding(d: Draft, p: Project, name: str, unit: str = "") -> None:
         head = f"{name}的资金全部来自{present[0]}"
     elif present:
         head = f"{name}的资金来源:{'、'.join(present)}"
-    else:
-        head = f"{name}的资金来源在表中未填写"
+    else:  # a table that prints one amount per project: the split is not in the data
+        d.found = False
+        d.say(f"{name}在表中只列出预算数 {money(p.total, unit)}{d.ref(p)},没有按财政拨款、财政专户拨款、其他资金分列,"
+              "无法判断资金来源。")
+        return
     tail = f"({'、'.join(absent)}为空)" if absent and present else ""
     d.say(f"{head}{tail},总计 {money(p.total, unit)}{d.ref(p)}。")
 
@@ -255,9 +258,11 @@ def w_lookup(d: Draft, r: Result, v: Vocabulary) -> None:
         _per_project(d, r, lambda p, name: write_goal(d, p, name))
     elif m is Measure.INDICATOR_COUNT:
         label = Labeler(r.projects, r.duplicates)
+        lost = dict((p.id, x) for p, x in r.unread)
         for p, n in r.values[:MAX_LIST]:
             rows = v.indicators_of(p)
-            d.say(f"{label(p)}共设置{count(n)}条绩效指标{d.ref(p)},分布在:{categories_summary(rows) or '无'}。")
+            note = f"(其中第{'、'.join(map(str, lost[p.id]))}项因OCR损坏未能识别)" if p.id in lost else ""
+            d.say(f"{label(p)}共设置{count(n)}条绩效指标{d.ref(p)}{note},分布在:{categories_summary(rows) or '无'}。")
     elif m is Measure.INDICATORS:
         asked = category_names(plan.scope.level1, plan.scope.level2) or \
             ("、".join(f"“{n}”" for n in plan.scope.indicators) + "这个指标" if plan.scope.indicators else "绩效指标")
@@ -283,12 +288,18 @@ def _write_values(d: Draft, r: Result, v: Vocabulary) -> None:
     if len(projects) > 1 and not named:
         d.say(f"“{rows[0].indicator}”出现在{len(projects)}个项目中:" if len({i.indicator for i in rows}) == 1
               else f"找到{len(rows)}条相符的指标:")
+    # The value asked for is not filled in any row: the answer shows what is there, but it is not found.
+    d.found = not r.plan.value_field or any(_field(i, r.plan.value_field) for i in rows)
     if len(rows) > MAX_LIST:
         d.listing((f"{label(v.project_for(i))}:“{i.indicator}”{values_text(i, r.plan.value_field)}{d.ref(i)}"
                    for i in rows), len(rows))
         return
     for i in rows:
         write_value(d, i, r.plan.value_field, label(v.project_for(i)))
+
+
+def _field(i: Indicator, name: str) -> str:
+    return (i.annual_value if name == "annual" else i.period_value).strip()
 
 
 def w_list(d: Draft, r: Result, v: Vocabulary) -> None:
@@ -328,6 +339,8 @@ def w_list(d: Draft, r: Result, v: Vocabulary) -> None:
             return
         d.say(f"{_scope_words(plan, v)}{len(r.projects)}个项目的{'绩效目标' if plan.measure is Measure.GOAL else '资金来源'}:")
         d.listing((f"{label(p)}:{_goal_or_funding(p, plan)}{d.ref(p)}" for p in r.projects), len(r.projects))
+        if plan.measure is Measure.FUNDING:
+            _funding_summary(d, r.projects)
         return
     if plan.measure in (Measure.AMOUNT, Measure.INDICATOR_COUNT):
         if not r.values:
@@ -374,6 +387,26 @@ def w_list(d: Draft, r: Result, v: Vocabulary) -> None:
         return
     d.say(f"{asked}共{len(rows)}条,分布在{len(r.groups)}个项目中:")
     d.listing((indicator_line(d, i, label(v.project_for(i)), plan.value_field) for i in rows), len(rows))
+
+
+def _funding_summary(d: Draft, projects: list[Project]) -> None:
+    """Which funding columns the listed projects use: "全部来自财政拨款;财政专户拨款、其他资金均为空"."""
+    split = [p for p in projects if any(getattr(p, k) for k in ("fiscal", "special", "other"))]
+    unsplit = f"{len(projects) - len(split)}个项目在表中只列出预算数,没有按财政拨款、财政专户拨款、其他资金分列" \
+        if len(split) < len(projects) else ""
+    used = [k for k in ("fiscal", "special", "other") if any(getattr(p, k) for p in split)]
+    unused = [COLUMN_LABELS[k] for k in ("fiscal", "special", "other") if k not in used]
+    if not split:
+        d.found = False
+        d.say(f"{unsplit}。")
+        return
+    empty = f";{'、'.join(unused)}均为空" if unused else ""
+    if len(used) == 1:
+        head = f"{len(split)}个项目的资金全部来自{COLUMN_LABELS[used[0]]}{empty}"
+    else:
+        head = "使用的资金来源:" + "、".join(f"{COLUMN_LABELS[k]}({sum(1 for p in split if getattr(p, k))}个项目)"
+                                        for k in used) + empty
+    d.say(f"{head}" + (f";另有{unsplit}。" if unsplit else "。"))
 
 
 def _goal_or_funding(p: Project, plan: Plan) -> str:
@@ -452,15 +485,33 @@ def w_count(d: Draft, r: Result, v: Vocabulary) -> None:
             d.found = False
             d.say(f"{who}没有设置{asked}{d.ref(p) if p else ''}。")
             return
-        d.say(f"{who}共设置了{n}条{asked}:")
+        total = count(r.number) if r.unread and r.number is not None else str(n)
+        d.say(f"{who}共设置了{total}条{asked}{d.ref(p) if p else ''}{_unread_note(r, one=True)}:")
         d.listing((indicator_line(d, i, field_name=plan.value_field) for i in r.rows), n)
         return
     if n == 0:
         d.found = False
         d.say(f"{_scope_words(plan, v)}{r.scope_size}个项目中没有{asked}。")
         return
-    d.say(f"{_scope_words(plan, v)}{r.scope_size}个项目共有{asked}{n}条,分布在{len(r.groups)}个项目中:")
-    d.listing((f"{label(p)}:{len(rows)}条{d.refs(rows)}" for p, rows in r.groups), len(r.groups))
+    total = count(r.number) if r.unread and r.number is not None else str(n)
+    d.say(f"{_scope_words(plan, v)}{r.scope_size}个项目共有{asked}{total}条{_unread_note(r)},分布在{len(r.groups)}个项目中:")
+    if plan.scope.has_category or plan.scope.conditions or plan.scope.indicators:  # the rows are the evidence
+        d.listing((f"{label(p)}:{len(rows)}条," + "、".join(f"“{i.indicator}”{d.ref(i)}" for i in rows)
+                   for p, rows in r.groups), len(r.groups))
+    else:  # a project's count is read off its row
+        d.listing((f"{label(p)}:{count(x)}条{d.ref(p)}" for p, x in r.values), len(r.values))
+
+
+def _unread_note(r: Result, one: bool = False) -> str:
+    """"(表中编号到第6项,其中第4项因OCR损坏未能识别)": items a table lists that no row was read from."""
+    if not r.unread:
+        return ""
+    if one and len(r.unread) == 1:
+        _, lost = r.unread[0]
+        top = int(r.number or 0)
+        return f"(表中该项目的指标编号到第{top}项,其中第{'、'.join(map(str, lost))}项因OCR损坏未能识别,下面列出可识别的{top - len(lost)}条)"
+    parts = "、".join(f"{p.project}第{'、'.join(map(str, lost))}项" for p, lost in r.unread)
+    return f"(含因OCR损坏未能识别的{sum(len(x) for _, x in r.unread)}条:{parts})"
 
 
 def _per_source(projects: list[Project], r: Result) -> str:
@@ -482,7 +533,7 @@ def _arithmetic(terms: list[float], unit: str, result: str) -> str:
 def w_sum(d: Draft, r: Result, v: Vocabulary) -> None:
     plan = r.plan
     if plan.measure is Measure.INDICATOR_COUNT or plan.measure is Measure.INDICATORS:
-        d.say(f"{_scope_words(plan, v)}{len(r.values)}个项目共设置绩效指标{count(r.number or 0)}条"
+        d.say(f"{_scope_words(plan, v)}{len(r.values)}个项目共设置绩效指标{count(r.number or 0)}条{_unread_note(r)}"
               f"{d.refs(p for p, _ in r.values[:MAX_LIST])}。")
         return
     if r.duplicates:
@@ -495,7 +546,8 @@ def w_sum(d: Draft, r: Result, v: Vocabulary) -> None:
         d.say(f"{'、'.join(label(p) for p, _ in r.values)}的{column}合计 {total}{d.refs(p for p, _ in r.values)}"
               f"{_arithmetic(r.terms, plan.unit, total)}。")
     else:
-        d.say(f"这{len(r.values)}个项目的{column}合计 {total}{_arithmetic(r.terms, plan.unit, total)}:")
+        who = f"{_projects_what(plan, v)}({len(r.values)}个)" if plan.scope.conditions else f"这{len(r.values)}个项目"
+        d.say(f"{who}的{column}合计 {total}{_arithmetic(r.terms, plan.unit, total)}:")
         d.listing((f"{label(p)}:{money(a, plan.unit)}{d.ref(p)}" for p, a in r.values), len(r.values))
     for doc, s in r.documents:
         agree = "一致" if abs(s - (doc.grand_total or 0.0)) < 0.005 else \
@@ -561,8 +613,8 @@ def w_extreme(d: Draft, r: Result, v: Vocabulary) -> None:
         def rows(p: Project) -> list[Indicator]:
             return [i for i in v.indicators_of(p) if not codes or i.level1_code in codes or i.level2_code in codes]
 
-        names = "、".join(f"{label(p)}{d.refs(rows(p)) or d.ref(p)}" for p in r.projects)
-        d.say(f"在{r.scope_size}个项目中,{asked}{word}的是{names},共{count(r.number or 0)}条。")
+        names = "、".join(f"{label(p)}{d.ref(p)}" for p in r.projects)
+        d.say(f"在{r.scope_size}个项目中,{asked}{word}的是{names},共{count(r.number or 0)}条{_unread_note(r)}。")
         return
     names = "、".join(f"{label(p)}{d.ref(p)}" for p in r.projects)
     word = "最高" if plan.op is Op.MAX else "最低"
@@ -821,9 +873,10 @@ def w_grouped(d: Draft, r: Result, v: Vocabulary) -> None:
     d.listing((f"{name(ps)}:{show(x)}{d.refs(ps)}" for _, x, ps in r.tables), len(r.tables))
 
 
-def closest_projects(name: str, v: Vocabulary) -> list[str]:
+def closest_projects(name: str, v: Vocabulary, departments: list[str] | None = None) -> list[str]:
     pool = v.overlapping(name, k=200) if len(v.projects) > 200 else range(len(v.projects))
-    names = list(dict.fromkeys(v.projects[n].project for n in pool))
+    names = list(dict.fromkeys(v.projects[n].project for n in pool
+                               if not departments or v.projects[n].department in departments))
     return [n for n, score, _ in process.extract(name, names, scorer=fuzz.WRatio, limit=3) if score > 0]
 
 
@@ -832,10 +885,14 @@ def write(r: Result, v: Vocabulary, d: Draft | None = None) -> Draft:
     d = d or Draft()
     if r.problem == "unknown_project":
         d.found = False
-        d.say(T_UNKNOWN_PROJECT.format(name=r.detail, closest="、".join(closest_projects(r.detail, v))))
+        departments = r.plan.scope.departments
+        closest = closest_projects(r.detail, v, departments) or (
+            list(dict.fromkeys(p.project for p in v.projects if p.department in departments))[:5] if departments
+            else closest_projects(r.detail, v))
+        d.say(T_UNKNOWN_PROJECT.format(name=r.detail, closest="、".join(closest)))
         return d
-    if r.problem == "no_year":
-        d.found = False
+    if r.problem == "no_year":  # no table of that year: outside what the data covers, like a department it lacks
+        d.found, d.refused = False, True
         s = r.plan.scope
         who = "、".join(s.departments) if s.departments else "已导入的数据"
         d.say(T_NO_YEAR.format(who=who, year="、".join(str(y) for y in s.years), years=r.detail))

@@ -146,6 +146,16 @@ def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, 
         if picks:
             return _about_item(plan, links, c, picks[0], state, v), None
 
+    if c.count == "items" and not own_subject and (rows or previous):
+        # "一共几个": the rows (or else the projects) the last answer listed
+        if rows:
+            owners = list({v.project_for(r).id: v.project_for(r) for r in rows}.values())
+            scope = Scope(projects=list(dict.fromkeys(p.project for p in owners)), project_ids=[p.id for p in owners],
+                          indicator_ids=[r.id for r in rows], previous=True)
+            return Plan(Op.COUNT, Measure.INDICATORS, scope, confidence=0.8), None
+        return Plan(Op.COUNT, Measure.PROJECTS, Scope(project_ids=[p.id for p in previous], previous=True),
+                    confidence=0.8), None
+
     generic = c.value and not (c.amount or c.funding or c.goal or c.quantity or c.indicator_word or links.has_category
                                or links.mentions or c.ops or c.conditions) and has_any(links.text, (*lx.FOLLOWUP, "又"))
     if own_subject and (not asks_something(links, c) or generic) and state.plan is not None:

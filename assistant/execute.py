@@ -57,6 +57,7 @@ class Result:
     by_source: list[tuple[str, float, float]] = field(default_factory=list)  # share per document: (source, part, whole)
     tables: list[tuple[str, float, list[Project]]] = field(default_factory=list)  # per document: (source, value, rows)
     lacking: list[Project] = field(default_factory=list)  # all_have: projects without
+    unread: list[tuple[Project, list[int]]] = field(default_factory=list)  # items a table lists but OCR lost
     then: Result | None = None
 
 
@@ -143,11 +144,21 @@ def amount_of(p: Project, column: str) -> float | None:
 
 
 def _numbers(plan: Plan, projects: list[Project], ctx: Context) -> list[tuple[Project, float]]:
-    """The per-project number a plan measures: an amount column or an indicator count."""
+    """The per-project number a plan measures: an amount column or an indicator count (the items the
+    table lists, when no category narrows them: an item lost to OCR still counts)."""
     if plan.measure is Measure.INDICATOR_COUNT or (plan.measure is Measure.INDICATORS):
+        if not plan.scope.has_category:
+            return [(p, float(ctx.vocab.listed(p)[0])) for p in projects]
         return [(p, float(len([i for i in ctx.vocab.indicators_of(p)
                                if _in_category(i, plan.scope.level1, plan.scope.level2)]))) for p in projects]
     return [(p, a) for p in projects if (a := amount_of(p, plan.column)) is not None]
+
+
+def _unread(plan: Plan, projects: list[Project], ctx: Context) -> list[tuple[Project, list[int]]]:
+    """Projects whose table lists indicator items no row was read from (a count without a category)."""
+    if plan.scope.has_category or plan.scope.conditions or plan.scope.indicators or plan.scope.indicator_ids:
+        return []
+    return [(p, lost) for p in projects if (lost := ctx.vocab.listed(p)[1])]
 
 
 def _result(plan: Plan, sel: Selection, **kw: object) -> Result:
@@ -163,7 +174,8 @@ def op_lookup(plan: Plan, sel: Selection, ctx: Context) -> Result:
     if m in (Measure.AMOUNT, Measure.FUNDING, Measure.GOAL, Measure.PROJECTS):
         return _result(plan, sel, projects=sel.projects)
     if m is Measure.INDICATOR_COUNT:
-        return _result(plan, sel, projects=sel.projects, values=_numbers(plan, sel.projects, ctx))
+        return _result(plan, sel, projects=sel.projects, values=_numbers(plan, sel.projects, ctx),
+                       unread=_unread(plan, sel.projects, ctx))
     if m is Measure.INDICATORS:
         by_project: dict[ProjectKey, list[Indicator]] = {}
         for i in sel.rows:  # grouped once: a scan per project costs seconds over 10k projects
@@ -277,8 +289,11 @@ def _group(rows: list[Indicator], ctx: Context) -> list[tuple[Project, list[Indi
 def op_count(plan: Plan, sel: Selection, ctx: Context) -> Result:
     if plan.measure in (Measure.INDICATORS, Measure.INDICATOR_VALUE, Measure.INDICATOR_COUNT):
         groups = _group(sel.rows, ctx)
-        return _result(plan, sel, rows=sel.rows, groups=groups, projects=sel.projects, number=float(len(sel.rows)),
-                       values=[(p, float(len(rows))) for p, rows in groups])
+        unread = _unread(plan, sel.projects, ctx)
+        lost = sum(len(n) for _, n in unread)
+        listed = {p.id: float(ctx.vocab.listed(p)[0]) for p, _ in unread}
+        return _result(plan, sel, rows=sel.rows, groups=groups, projects=sel.projects, number=float(len(sel.rows) + lost),
+                       values=[(p, listed.get(p.id, float(len(rows)))) for p, rows in groups], unread=unread)
     return _result(plan, sel, projects=sel.projects, number=float(len(sel.projects)), found=bool(sel.projects),
                    values=_numbers(replace(plan, measure=Measure.AMOUNT), sel.projects, ctx))
 
@@ -301,8 +316,10 @@ def _documents(plan: Plan, sel: Selection, ctx: Context) -> list[tuple[DocumentI
 def op_sum(plan: Plan, sel: Selection, ctx: Context) -> Result:
     values = _numbers(plan, sel.projects, ctx)
     total = round(sum(v for _, v in values), 4)
+    counts = plan.measure in (Measure.INDICATOR_COUNT, Measure.INDICATORS)
     return _result(plan, sel, projects=sel.projects, values=values, number=total, terms=[v for _, v in values],
-                   documents=_documents(plan, sel, ctx), found=bool(values))
+                   documents=_documents(plan, sel, ctx), found=bool(values),
+                   unread=_unread(plan, sel.projects, ctx) if counts else [])
 
 
 def op_average(plan: Plan, sel: Selection, ctx: Context) -> Result:
@@ -320,8 +337,9 @@ def op_extreme(plan: Plan, sel: Selection, ctx: Context) -> Result:
     pick = max if plan.op is Op.MAX else min
     target = pick(v for _, v in values)
     winners = [p for p, v in values if v == target]
-    rows = [i for p in winners for i in ctx.vocab.indicators_of(p)] if plan.measure is Measure.INDICATOR_COUNT else []
-    return _result(plan, sel, projects=winners, values=values, number=target, rows=rows, scope_size=len(values))
+    counts = plan.measure in (Measure.INDICATOR_COUNT, Measure.INDICATORS)
+    return _result(plan, sel, projects=winners, values=values, number=target, scope_size=len(values),
+                   unread=_unread(plan, winners, ctx) if counts else [])
 
 
 def op_sort(plan: Plan, sel: Selection, ctx: Context) -> Result:

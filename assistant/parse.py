@@ -104,6 +104,8 @@ def read_cues(links: Links) -> Cues:
         c.count = "indicators"  # "项目的指标数平均是多少"
     if lx.COUNT_THING.search(q.replace("哪几", "哪些")):  # "每个项目有几个指标" counts indicators; "有满意度指标的项目有几个" projects
         c.count = "indicators" if lx.COUNT_INDICATORS.search(q) else "projects"
+    if not c.count and not links.matches and not links.has_category and lx.BARE_COUNT.match(q.rstrip("?!。")):
+        c.count, c.sum = "items", False  # "一共几个": the things just listed (the conversation says which)
     if not c.count and links.has_category and re.search(r"(?<!哪)(几|多少)(个|项|条)(?![^,,。?]{0,4}(台|次|名|人|家))", q):
         c.count = "indicators"  # "环境卫生保洁有几个生态效益"
     c.share = has_any(q, lx.SHARE) and not has_any(q, ("占用",))
@@ -130,7 +132,7 @@ def read_cues(links: Links) -> Cues:
     c.all_have = bool(lx.ALL_HAVE.search(q)) and has_any(q, (*lx.QUESTION_MARKS, "没有"))
     c.reverse = has_any(q, lx.REVERSE)
     plain = q.replace("有没有", "").replace("是不是", "")
-    for phrase in lx.VAGUE:  # "没法量化" describes values; it does not negate a category
+    for phrase in (*lx.NO_NUMBER, *lx.VAGUE):  # "没法量化" describes values; it does not negate a category
         plain = plain.replace(phrase, "")
     c.negation = has_any(lx.EMPTY_ANNUAL.sub("", lx.EMPTY_VALUE.sub("", plain)), lx.NEGATION)
     c.funding = has_any(q, lx.FUNDING)
@@ -147,6 +149,8 @@ def read_cues(links: Links) -> Cues:
         if word in q:
             c.column, c.column_named = column, True
             break
+    if len({column for word, column in lx.COLUMN_WORDS if word in q}) >= 2 or lx.ALL_FROM.search(q):
+        c.funding = True  # "是财政拨款还是其他资金": where the money comes from, not one column
     c.amount = has_any(q, lx.AMOUNT) or (c.column_named and (c.sum or c.average or c.maximum or c.minimum)) \
         or bool(lx.PROJECT_MONEY.search(q)) or (c.column_named and bool(re.search(r"多少|金额|几", q)))
     if lx.YUAN.search(q) and not c.quantity:
@@ -186,13 +190,16 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
         out.append(Condition(Cond.EMPTY_ANNUAL))
     elif lx.EMPTY_VALUE.search(q) and "指标" in q:
         out.append(Condition(Cond.EMPTY_VALUE))
-    if has_any(q, lx.VAGUE):
+    if has_any(q, lx.NO_NUMBER):  # "定性描述、没有具体数字的": no number, which is not the same as unverifiable
+        out.append(Condition(Cond.NO_NUMBER))
+    elif has_any(q, lx.VAGUE):
         out.append(Condition(Cond.VAGUE_VALUE))
     if has_any(q, lx.DIFFERENT) and "年度" in q and "周期" in q:
         out.append(Condition(Cond.VALUES_DIFFER))
     if links.value_token and "指标" in q and (c.listing or c.count) and not links.mentions \
             and not lx.COUNT_BOUND.search(q):
         out.append(Condition(Cond.VALUE_CONTAINS, links.value_token))
+    out.extend(Condition(Cond.EXCLUDES, name) for m in links.excluded for name in m.names)
     counted = lx.COUNT_BOUND.search(q)
     if counted:  # "指标少于4个的项目": a bound on how many indicators a project has
         less = counted.group(2) in lx.LESS_WORDS
@@ -223,7 +230,7 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
         lacks = c.negation and not c.all_have
         for code in (*links.level2, *links.level1):
             out.append(Condition(Cond.LACKS_CATEGORY if lacks else Cond.HAS_CATEGORY, code))
-    if c.column_named and c.column != "total" and "项目" in q and not links.matches \
+    if c.column_named and c.column != "total" and "项目" in q and not links.matches and not c.funding \
             and not (c.sum or c.average or c.maximum or c.minimum or c.sort or c.top):
         out.append(Condition(Cond.USES_COLUMN, c.column))
     return out
@@ -247,8 +254,7 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
     if any(cd.kind in (Cond.AMOUNT_GT, Cond.AMOUNT_LT, Cond.COUNT_GT, Cond.COUNT_LT) for cd in c.conditions) \
             and not aggregate:
         return Measure.PROJECTS, 0.8
-    row_condition = any(cd.kind in (Cond.EMPTY_ANNUAL, Cond.EMPTY_VALUE, Cond.VAGUE_VALUE, Cond.VALUES_DIFFER,
-                                    Cond.VALUE_CONTAINS) for cd in c.conditions)
+    row_condition = any(cd.kind in INDICATOR_CONDITIONS for cd in c.conditions)
     if row_condition:
         return Measure.INDICATORS, 0.9
     if any(cd.kind in (Cond.HAS_CATEGORY, Cond.LACKS_CATEGORY, Cond.USES_COLUMN) for cd in c.conditions):
@@ -278,7 +284,7 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
         return Measure.GOAL, 0.85
     if c.amount or (c.column_named and aggregate):
         return Measure.AMOUNT, 0.85
-    if c.count == "projects" or c.project_list:
+    if c.count in ("projects", "items") or c.project_list:
         return Measure.PROJECTS, 0.8
     if c.by_department and (c.maximum or c.minimum or c.sort or c.top) and lx.PROJECT_EXTREME.search(links.cue_text):
         return Measure.PROJECTS, 0.8  # "哪个部门的项目最多"
@@ -344,6 +350,8 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
     has_row_conditions = bool(c.conditions)
     if measure in (Measure.FUNDING, Measure.GOAL) and links.departments and not named and not c.described:
         return Op.LIST, 0.7  # "工商联的预算都是财政拨款吗": every project of the department
+    if measure is Measure.FUNDING and not named and (c.across or c.plural_ref or "都" in links.cue_text):
+        return Op.LIST, 0.75  # "这些项目的钱都是财政拨款吗": every project's sources
     if c.exists and measure is Measure.FUNDING:
         return Op.LOOKUP, 0.8
     if c.exists and not c.listing and (named or has_row_conditions or c.project_list or links.mentions
@@ -434,7 +442,8 @@ def compose(links: Links, c: Cues) -> Plan:
 def asks_something(links: Links, c: Cues) -> bool:
     """The question says what it wants, not only whom it is about."""
     return bool(c.amount or c.funding or c.goal or c.value or c.quantity or c.indicator_word or links.has_category
-                or links.mentions or c.ops or c.listing or c.exists or c.conditions)
+                or links.mentions or c.ops or c.listing or c.exists
+                or any(cd.kind is not Cond.EXCLUDES for cd in c.conditions))
 
 
 @dataclass

@@ -64,6 +64,7 @@ class Cond(StrEnum):
     EMPTY_ANNUAL = "empty_annual"
     EMPTY_VALUE = "empty_value"
     VAGUE_VALUE = "vague_value"
+    NO_NUMBER = "no_number"  # values in words only, with no number
     VALUES_DIFFER = "values_differ"
     VALUE_CONTAINS = "value_contains"
     AMOUNT_GT = "amount_gt"
@@ -73,10 +74,11 @@ class Cond(StrEnum):
     USES_COLUMN = "uses_column"  # a funding column is filled (财政专户拨款 > 0)
     COUNT_GT = "count_gt"  # a project with more than `arg` indicators
     COUNT_LT = "count_lt"
+    EXCLUDES = "excludes"  # every project but the one named in `arg` ("除了X,其余…")
 
 
 INDICATOR_CONDITIONS = frozenset({Cond.EMPTY_ANNUAL, Cond.EMPTY_VALUE, Cond.VAGUE_VALUE, Cond.VALUES_DIFFER,
-                                  Cond.VALUE_CONTAINS})
+                                  Cond.VALUE_CONTAINS, Cond.NO_NUMBER})
 COLUMNS = ("total", "fiscal", "special", "other")
 UNITS = ("万元", "元", "%", "")
 ORDERS = ("desc", "asc")

@@ -24,7 +24,11 @@ _STOP = {"工作", "经费", "项目", "服务", "补贴", "资金", "单位", "
          "运行", "维护", "费用"}
 _YEAR = re.compile(r"(?<![\d.])(20[0-4]\d)(?:\s*(?:年|年度)|(?![\d.万元个条项名%]))")  # not "多于2000万元"
 # A project-like name in the question: "城市绿化养护经费" (no 的/那/这 inside: those are descriptions).
-_NAMED = re.compile(r"([^\s的那这哪些个,。?!、:;|]{2,14}?(?:工作经费|项目经费|专项资金|经费|补贴|专项))")
+_NAMED = re.compile(r"([^\s的那这哪些个,。?!、:;|]{2,14}?(?:工作经费|项目经费|专项资金|经费|补贴|专项))"
+                    r"|([^\s的那这哪些个,。?!、:;|]{4,12}?项目)(?!经费|资金)")
+# Words before 项目 that make it a kind of project, not a name ("其余项目", "预算超过5万项目").
+_NOT_A_NAME = re.compile(r"按|从|排|各|每|所有|全部|哪|其他|其它|其余|别的|剩下|剩余|上述|以上|上面|前面|刚才|几|多少|本|该|同类"
+                         r"|类似|设置|设了|没有|超过|低于|以上|以下|万|元|\d")
 # Short category names that are also everyday words ("指标数量", "工作质量"): a category only
 # when followed by 指标/类/方面.
 _BARE_WORDS = frozenset({"数量", "质量", "成本", "时效"})
@@ -67,6 +71,7 @@ class Links:
     outside: list[str] = field(default_factory=list)  # places the data does not cover
     missing_departments: list[str] = field(default_factory=list)  # departments named that the data lacks
     unknown_name: str = ""  # a project-like name that matched no project
+    excluded: list[ProjectMatch] = field(default_factory=list)  # names left out: "除了X,其余…"
     ordinal: int | None = None
     ordinals: list[int] = field(default_factory=list)  # "第二个和第三个": every ordinal, in order
     english: bool = False
@@ -105,6 +110,7 @@ def english_to_cues(question: str) -> tuple[str, bool]:
     """Replace the table's English terms with the Chinese words the parser reads."""
     if not re.search(r"[A-Za-z]{2,}", question):
         return question, False
+    question = re.sub(r"n['’]t\b", " not", question, flags=re.IGNORECASE)  # "doesn't" → "does not"
 
     def swap(m: re.Match[str]) -> str:
         words = m.group(0).lower().split()
@@ -157,9 +163,25 @@ def _strong_match(q: str, p: Project) -> str:
     return short if len(short) >= 2 and short in q else ""
 
 
+def _abbreviation(q: str, full: str) -> str:
+    """A name said by its head and its tail ("两新补贴" for 两新组织党务工作者补贴), the head distinctive."""
+    if len(full) < 6:
+        return ""
+    for a in (3, 2):
+        head = full[:a]
+        if _generic(head) or head not in q:
+            continue
+        for b in (4, 3, 2):
+            if a + b <= len(full) - 2 and (form := head + full[-b:]) in q:
+                return form
+    return ""
+
+
 def _weak_match(q: str, p: Project) -> str:
     """A distinctive overlap with the name (政府雇员公用经费 ← 公用经费), or a fuzzy (typo) match."""
     full, short = name_forms(p.project)
+    if abbreviated := _abbreviation(q, full):
+        return abbreviated
     common = _longest_common(q, full)
     if not _generic(common) and (len(common) >= 3 or (len(common) == 2 and len(short) <= 3)):
         return common
@@ -224,6 +246,12 @@ def _closest(m: ProjectMatch, q: str) -> ProjectMatch:
     return m
 
 
+def _excluded(q: str, name: str) -> bool:
+    """"除了政府雇员工资经费", "信创以外的": the name is left out, not asked about."""
+    at = q.find(name)
+    return at >= 0 and bool(lx.EXCLUDE_BEFORE.search(q[max(0, at - 3):at]) or lx.EXCLUDE_AFTER.match(q[at + len(name):]))
+
+
 def together(matches: list[ProjectMatch]) -> list[ProjectMatch]:
     """Several names that each fit rows of several documents: keep the documents holding a row of
     every name ("志愿服务经费和交通设施维护经费相差多少" is about one table, not five)."""
@@ -251,7 +279,15 @@ def department_forms(department: str) -> frozenset[str]:
         for f in list(forms):
             if long in f:
                 forms.add(f.replace(long, short))
+    # A town's or district's own government is named by the place: 井研县马踏镇人民政府 → 马踏镇.
+    for f in list(forms):
+        m = _PLACE_GOVERNMENT.fullmatch(f)
+        if m:
+            forms.add(m.group(1))
     return frozenset(f for f in forms if len(f) >= 2)
+
+
+_PLACE_GOVERNMENT = re.compile(r"([\u4e00-\u9fff]{1,6}?(?:镇|乡|街道|县|区|市))(?:人民政府|政府|街道办事处|办事处)")
 
 
 _PLACE_BEFORE = re.compile(r"([\u4e00-\u9fff]{1,4}?(?:区|县|市|镇|街道))$")
@@ -334,6 +370,25 @@ def detect_mentions(q: str, vocab: Vocabulary, scope: set[ProjectKey] | None = N
     return [], False
 
 
+LOOSE_NAME = 80  # partial_ratio of a named project's indicator name (or its reading) against the question
+LOOSE_MARGIN = 8
+
+
+def _loose_mention(q: str, rows: list[Indicator]) -> list[Indicator]:
+    """An indicator of the named project said loosely: words left out or misread ("巩固脱贫攻坚成果" for
+    巩固拓展股贫攻坚成果, read 巩固拓展脱贫攻坚成果). One clear winner, or nothing."""
+    scored: dict[str, tuple[float, list[Indicator]]] = {}
+    for r in rows:
+        names = {for_matching(r.indicator), for_matching(r.reading)} - {""}
+        best = max((fuzz.partial_ratio(n, q) for n in names if len(n) >= 5), default=0.0)
+        score, same = scored.get(for_matching(r.indicator), (0.0, []))
+        scored[for_matching(r.indicator)] = (max(score, best), [*same, r])
+    ranked = sorted(scored.values(), key=lambda t: -t[0])
+    if not ranked or ranked[0][0] < LOOSE_NAME or (len(ranked) > 1 and ranked[0][0] - ranked[1][0] < LOOSE_MARGIN):
+        return []
+    return ranked[0][1]
+
+
 def link(question: str, vocab: Vocabulary) -> Links:
     """Stage 1: everything the question names, linked to the catalog."""
     text, english = english_to_cues(question)
@@ -366,12 +421,18 @@ def link(question: str, vocab: Vocabulary) -> Links:
         others = [vocab.projects[n] for n in vocab.named_in(rest)]
         extra = [m for m in match_projects(rest, others) if m.strong and len(m.text) >= 4]
         links.matches = together(links.matches + extra)
+    links.excluded = [m for m in links.matches if _excluded(unnamed, m.text)]
+    links.matches = [m for m in links.matches if m not in links.excluded]
+    for m in links.excluded:
+        unnamed = unnamed.replace(m.text, "|")
     rest = unnamed
-    for m in links.matches:
+    for m in [*links.matches, *links.excluded]:
         rest = rest.replace(m.text, "|")
     links.level1, links.level2 = detect_categories(rest)
     scope = {project_key(p) for p in links.projects} or None
     links.mentions, links.mentioned_by_value = detect_mentions(q, vocab, scope)
+    if not links.mentions and links.projects and len(links.projects) <= 8:
+        links.mentions = _loose_mention(rest, [i for p in links.projects for i in vocab.indicators_of(p)])
     if scope and not links.mentions and mentioned:
         links.foreign = [vocab.by_name[n][0].indicator for n in mentioned]
     token = _VALUE_TOKEN.search(q)
@@ -381,10 +442,9 @@ def link(question: str, vocab: Vocabulary) -> Links:
     links.ordinal = links.ordinals[0] if links.ordinals else None
     if not links.matches:
         m = _NAMED.search(unnamed)  # not inside an indicator's name ("发放补贴人数")
-        name = m.group(1) if m else ""
-        # "项目经费", "按经费": words, not a project's name.
-        links.unknown_name = name if len(name) > 3 and not _generic(name) and not re.search(r"按|从|排|各|每|所有|全部|哪",
-                                                                                             name) else ""
+        name = (m.group(1) or m.group(2)) if m else ""
+        # "项目经费", "按经费", "其余项目": words, not a project's name.
+        links.unknown_name = name if len(name) > 3 and not _generic(name) and not _NOT_A_NAME.search(name) else ""
         if links.unknown_name:
             typo = _misspelt(links.unknown_name, candidates)
             if typo is not None:
