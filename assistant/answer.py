@@ -15,7 +15,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from assistant.execute import Result
+from assistant.execute import Result, value_number
 from assistant.plan import Cond, Measure, Op, Plan
 from assistant.predicates import PROJECT_CONDITIONS, ROW_CONDITIONS
 from assistant.vocabulary import Vocabulary
@@ -685,8 +685,13 @@ def w_share(d: Draft, r: Result, v: Vocabulary) -> None:
         names = "、".join(f"{label(p)}{d.ref(p)}" for p in part[:MAX_LIST])
         whole = "、".join(f"{dep}{y}年" for dep, y in sorted({(p.department, p.year) for p in part}))
         where = f"(来源:{source})" if source else ""
-        d.say(f"{names}的{column}为 {money(a, plan.unit)},占{whole}{where}全部项目{column}合计 {money(b, plan.unit)} 的 "
+        listed = [x for src, x in r.listed.items() if not source or src == source]
+        total_word = "表中部门合计" if listed else f"全部项目{column}合计"
+        d.say(f"{names}的{column}为 {money(a, plan.unit)},占{whole}{where}{total_word} {money(b, plan.unit)} 的 "
               f"{a / b * 100:.2f}%({number(a, plan.unit)} ÷ {number(b, plan.unit)} = {a / b * 100:.2f}%)。")
+        if listed and len(listed) == 1:  # the printed total and the listed projects disagree: both, said as such
+            d.say(f"注意:表中所列项目之和为 {money(listed[0], plan.unit)},与合计不一致(表格可能只列出部分项目);"
+                  f"按所列项目之和计为 {a / listed[0] * 100:.2f}%。")
 
 
 def w_pair(d: Draft, r: Result, v: Vocabulary) -> None:
@@ -695,8 +700,20 @@ def w_pair(d: Draft, r: Result, v: Vocabulary) -> None:
         d.found = False
         d.say(T_NEED_TWO.format(n=r.detail))
         return
+    if r.problem == "units_differ":
+        d.found = False
+        d.say("两个指标值的单位不同,不能直接相减或相除:")
+        for i in r.rows:
+            write_value(d, i, plan.value_field, Labeler(r.projects, r.duplicates)(v.project_for(i)))
+        return
     if r.number is None:
         d.found = False
+        return
+    if plan.versus is not None:
+        _write_versus(d, r)
+        return
+    if plan.measure is Measure.INDICATOR_VALUE:
+        _write_value_pair(d, r, v)
         return
     (pa, a), (pb, b) = r.values
     label = Labeler([pa, pb], r.duplicates)
@@ -720,6 +737,89 @@ def w_pair(d: Draft, r: Result, v: Vocabulary) -> None:
     more = "多" if diff >= 0 else "少"
     unit = "条" if counts else ("元" if plan.unit == "元" else UNIT)
     d.say(f"{head};前者比后者{more} {show(abs(diff))}({bare(a)} − {bare(b)} = {bare(diff)}{unit})。")
+
+
+def _write_versus(d: Draft, r: Result) -> None:
+    """A project against another department's whole table."""
+    plan = r.plan
+    a, b = r.terms
+    label = Labeler([*r.projects, *(p for _, _, ps in r.tables for p in ps)], r.duplicates)
+    names = "、".join(f"{label(p)}{d.ref(p)}" for p in r.projects)
+    tables = "、".join(f"{ps[0].department}{ps[0].year or ''}年" for _, _, ps in r.tables)
+    cited = "".join(d.refs(ps) for _, _, ps in r.tables)
+    head = f"{names}的{_amount_label(plan)}为 {money(a, plan.unit)},{tables}全部项目合计 {money(b, plan.unit)}{cited}"
+    if plan.op is Op.RATIO and plan.unit == "%":
+        d.say(f"{head};前者是后者的 {r.number * 100:.2f}%({number(a, plan.unit)} ÷ {number(b, plan.unit)} = "
+              f"{(r.number or 0) * 100:.2f}%)。")
+    elif plan.op is Op.RATIO:
+        d.say(f"{head};前者是后者的 {r.number:.2f}倍({number(a, plan.unit)} ÷ {number(b, plan.unit)} = {r.number:.2f})。")
+    else:
+        diff = r.number or 0.0
+        d.say(f"{head};前者比后者{'多' if diff >= 0 else '少'} {money(abs(diff), plan.unit)}"
+              f"({number(a, plan.unit)} − {number(b, plan.unit)} = {number(diff, plan.unit)})。")
+
+
+def _write_value_pair(d: Draft, r: Result, v: Vocabulary) -> None:
+    """Two targets of the same kind compared: "≥95% 比 ≥90% 高 5个百分点"."""
+    plan = r.plan
+    (pa, a), (pb, b) = r.values
+    ia, ib = r.rows
+    label = Labeler([pa, pb], r.duplicates)
+    unit = value_unit(ia)
+    head = (f"{label(pa)}的“{ia.indicator}”为 {ia.annual_value or ia.period_value}{d.ref(ia)},"
+            f"{label(pb)}的“{ib.indicator}”为 {ib.annual_value or ib.period_value}{d.ref(ib)}")
+    if plan.op is Op.RATIO:
+        d.say(f"{head};前者是后者的 {r.number:.2f}倍({count(a)} ÷ {count(b)} = {r.number:.2f})。")
+        return
+    diff = r.number or 0.0
+    points = "个百分点" if unit == "%" else unit
+    more = "高" if diff >= 0 else "低"
+    d.say(f"{head};前者比后者{more} {count(abs(diff))}{points}({count(a)} − {count(b)} = {count(diff)})。")
+
+
+def value_unit(i: Indicator) -> str:
+    n = value_number(i)
+    return n[1] if n else ""
+
+
+def w_per_unit(d: Draft, r: Result, v: Vocabulary) -> None:
+    plan = r.plan
+    if r.problem == "no_count" or r.number is None or not r.rows:
+        d.found = False
+        names = "、".join(f"{p.project}{d.ref(p)}" for p in r.projects[:MAX_PROJECTS])
+        d.say(f"{names}的绩效指标中没有以“{r.detail or plan.per}”计数的数量,无法计算平均每{plan.per}的金额。")
+        return
+    p, row = r.projects[0], r.rows[0]
+    a, n = r.terms
+    unit_word = "元" if plan.unit == "元" else UNIT
+    d.say(f"{Labeler([p], r.duplicates)(p)}的{_amount_label(plan)}为 {money(a, plan.unit)}{d.ref(p)},"
+          f"“{row.indicator}”为 {row.annual_value or row.period_value}{d.ref(row)};平均每{plan.per} "
+          f"{money(r.number, plan.unit)}({number(a, plan.unit)} ÷ {count(n)} = {number(r.number, plan.unit)}{unit_word})。")
+
+
+def w_weight(d: Draft, r: Result, v: Vocabulary) -> None:
+    """Indicator weights: each, their sum (against 100), or the heaviest."""
+    plan = r.plan
+    if r.problem == "no_weight":
+        d.found = False
+        names = "、".join(f"{p.project}{d.ref(p)}" for p in r.projects[:MAX_PROJECTS])
+        d.say(f"{names}的绩效指标在表中没有填写权重(分值)。")
+        return
+    label = Labeler(r.projects, r.duplicates)
+    if plan.op is Op.SUM:
+        for p, total in r.values[:MAX_PROJECTS]:
+            rows = next(rows for q, rows in r.groups if q.id == p.id)
+            terms = " + ".join(count(i.weight or 0.0) for i in rows)
+            gap = "" if total == 100 else f",与100相差 {count(abs(100 - total))}"
+            d.say(f"{label(p)}的{len(rows)}条指标权重合计 {count(total)}({terms} = {count(total)}){d.refs(rows)}{gap}。")
+        return
+    if plan.op in (Op.MAX, Op.MIN):
+        word = "最高" if plan.op is Op.MAX else "最低"
+        names = "、".join(f"{label(v.project_for(i))}的“{i.indicator}”{d.ref(i)}" for i in r.rows)
+        d.say(f"在{r.scope_size}条指标中,权重{word}的是{names},为 {count(r.number or 0.0)}。")
+        return
+    d.listing((f"{label(v.project_for(i))}的“{i.indicator}”:权重 {count(i.weight) if i.weight is not None else '未填写'}"
+               f"{d.ref(i)}" for i in r.rows), len(r.rows))
 
 
 def w_all_have(d: Draft, r: Result, v: Vocabulary) -> None:
@@ -819,12 +919,19 @@ WRITERS: dict[Op, Writer] = {
     Op.LOOKUP: w_lookup, Op.LIST: w_list, Op.COUNT: w_count, Op.SUM: w_sum, Op.AVERAGE: w_average,
     Op.MAX: w_extreme, Op.MIN: w_extreme, Op.SORT: w_sort, Op.TOP: w_sort, Op.SHARE: w_share,
     Op.DIFFERENCE: w_pair, Op.RATIO: w_pair, Op.ALL_HAVE: w_all_have, Op.EXISTS: w_exists,
-    Op.REVERSE: w_reverse, Op.SEARCH: w_search, Op.REFUSE: w_refuse,
+    Op.REVERSE: w_reverse, Op.PER_UNIT: w_per_unit, Op.SEARCH: w_search, Op.REFUSE: w_refuse,
 }
+MEASURE_WRITERS: dict[Measure, Writer] = {Measure.WEIGHT: w_weight}
 
 
 def w_grouped(d: Draft, r: Result, v: Vocabulary) -> None:
-    """Per department (one line per table): totals, the largest, a ranking."""
+    """Per department (one line per table): totals, the largest, a ranking; a printed 合计 used in place
+    of projects that do not add up to it is said."""
+    _w_grouped(d, r, v)
+    _printed_notes(d, r)
+
+
+def _w_grouped(d: Draft, r: Result, v: Vocabulary) -> None:
     plan = r.plan
     if r.problem == "need_two":
         d.found = False
@@ -873,6 +980,17 @@ def w_grouped(d: Draft, r: Result, v: Vocabulary) -> None:
     d.listing((f"{name(ps)}:{show(x)}{d.refs(ps)}" for _, x, ps in r.tables), len(r.tables))
 
 
+def _printed_notes(d: Draft, r: Result) -> None:
+    """A department's value taken from its printed 合计 that its listed projects do not add up to."""
+    if r.plan.measure is not Measure.AMOUNT:
+        return
+    for _, value, ps in r.tables:
+        listed = sum(p.total or 0.0 for p in ps)
+        if abs(listed - value) >= 0.005:
+            d.say(f"注意:{ps[0].department}{ps[0].year or ''}年按表中合计 {money(value, r.plan.unit)} 计;表中所列项目之和为 "
+                  f"{money(listed, r.plan.unit)},与合计不一致(表格可能只列出部分项目)。")
+
+
 def closest_projects(name: str, v: Vocabulary, departments: list[str] | None = None) -> list[str]:
     pool = v.overlapping(name, k=200) if len(v.projects) > 200 else range(len(v.projects))
     names = list(dict.fromkeys(v.projects[n].project for n in pool
@@ -898,7 +1016,10 @@ def write(r: Result, v: Vocabulary, d: Draft | None = None) -> Draft:
         d.say(T_NO_YEAR.format(who=who, year="、".join(str(y) for y in s.years), years=r.detail))
         return d
     before = len(d.parts)
-    (w_grouped if r.plan.group == "department" else WRITERS[r.plan.op])(d, r, v)  # "project" is the share's own
+    if r.plan.measure in MEASURE_WRITERS:
+        MEASURE_WRITERS[r.plan.measure](d, r, v)
+    else:
+        (w_grouped if r.plan.group == "department" else WRITERS[r.plan.op])(d, r, v)  # "project": the share's own
     if len(d.parts) == before and not d.refused:
         d.found = False
         d.say(T_NOT_FOUND)

@@ -58,6 +58,7 @@ class Result:
     tables: list[tuple[str, float, list[Project]]] = field(default_factory=list)  # per document: (source, value, rows)
     lacking: list[Project] = field(default_factory=list)  # all_have: projects without
     unread: list[tuple[Project, list[int]]] = field(default_factory=list)  # items a table lists but OCR lost
+    listed: dict[str, float] = field(default_factory=dict)  # per document: its projects' sum, where its 合计 differs
     then: Result | None = None
 
 
@@ -201,9 +202,13 @@ def _values(plan: Plan, sel: Selection, ctx: Context) -> Result:
         return _result(plan, sel, rows=sel.rows, projects=_projects_of(sel.rows, ctx))
     named = s.names_projects or (s.previous and ctx.previous_projects)
     if not named:
-        hits = search(ctx.index, ctx.topic or "指标值", Filters(departments=s.departments, kind="indicator"), k=5,
-                      timings=ctx.timings)
-        rows = _same_indicator([h.record for h in hits if isinstance(h.record, Indicator)])
+        hits = search(ctx.index, ctx.topic or "指标值", Filters(departments=s.departments), k=8, timings=ctx.timings)
+        first = hits[0].record if hits else None
+        if isinstance(first, Project) and _goal_states_it(first, ctx.vocab.indicators_of(first), ctx):
+            result = _result(plan, sel, projects=[first])  # the fact is in a project's goal text
+            result.plan = replace(plan, op=Op.LOOKUP, measure=Measure.GOAL)
+            return result
+        rows = _same_indicator([h.record for h in hits if isinstance(h.record, Indicator)][:5])
         return _result(plan, sel, rows=rows, projects=_projects_of(rows, ctx), found=bool(rows))
     if len(ctx.topic) < 2 and not any(u in ctx.question for u in lx.VALUE_UNITS):
         # "信创工作经费的年度目标是多少": nothing narrows it to one row; every row's value, not a guess
@@ -214,6 +219,9 @@ def _values(plan: Plan, sel: Selection, ctx: Context) -> Result:
     for p in sel.projects[:MAX_PROJECTS]:
         rows = ctx.vocab.indicators_of(p)
         pick = _by_unit(rows, ctx.question or ctx.topic)
+        if pick is None and _goal_states_it(p, rows, ctx):
+            goals.append(p)  # "按区委要求要替换多大比例的终端设备": a fact the goal text states
+            continue
         if pick is None and rows:
             hits = search(ctx.index, ctx.topic or p.project, Filters(projects=[p]), k=3, timings=ctx.timings,
                           pool=[p, *rows])
@@ -234,14 +242,33 @@ def _values(plan: Plan, sel: Selection, ctx: Context) -> Result:
 
 
 
+GOAL_OVER_ROWS = 1.5  # the goal's BM25 score over the best row's, for the goal to be what a value question asks
+GOAL_MIN_SCORE = 3.0
+
+
+def _goal_states_it(p: Project, rows: list[Indicator], ctx: Context) -> bool:
+    """The question's own words fit the project's goal text far better than any of its indicator rows."""
+    if len(ctx.topic) < 4 or not p.goal:
+        return False
+    scores = ctx.index.lexical(ctx.topic)
+    position = ctx.vocab.catalog.position
+    goal = float(scores[position[p.id]])
+    best = max((float(scores[position[i.id]]) for i in rows if i.id in position), default=0.0)
+    return goal >= GOAL_MIN_SCORE and goal >= GOAL_OVER_ROWS * best
+
+
 def _by_unit(rows: list[Indicator], topic: str) -> Indicator | None:
-    """"买几台": the one row whose value is counted in 台."""
+    """"买几台": the one row whose value is counted in 台 (a rate such as 人/年 does not count people); else
+    the one row whose name says what is counted ("村组干部一共多少人" → 村组干部230人)."""
     asked = [u for u in lx.VALUE_UNITS if any(f"{w}{u}" in topic for w in ("几", "多少", "几个", "多少个")) or topic.endswith(u)]
     if not asked:
         return None
-    units = lx.SAME_UNIT.get(max(asked, key=len), (max(asked, key=len),))
-    hits = [i for i in rows if any(u in i.period_value or u in i.annual_value for u in units)]
-    return hits[0] if len(hits) == 1 else None
+    unit = max(asked, key=len)
+    units = lx.SAME_UNIT.get(unit, (unit,))
+    hits = [i for i in rows if any(re.search(rf"{u}(?!/)", f"{i.period_value} {i.annual_value}") for u in units)]
+    if len(hits) == 1:
+        return hits[0]
+    return counted_row(rows, unit) if not hits else None
 
 
 def _same_indicator(rows: list[Indicator]) -> list[Indicator]:
@@ -313,6 +340,29 @@ def _documents(plan: Plan, sel: Selection, ctx: Context) -> list[tuple[DocumentI
     return out
 
 
+def printed_total(source: str, ctx: Context) -> float | None:
+    """The total a document prints for its department (合计), when it has one."""
+    doc = ctx.vocab.catalog.document(source)
+    return doc.grand_total if doc is not None else None
+
+
+def table_values(plan: Plan, projects: list[Project], ctx: Context) -> list[tuple[str, float, list[Project]]]:
+    """One number per document: its printed 合计 when the plan asks the whole table's budget (every project of
+    it in scope, the total column), else the sum over the projects in scope."""
+    tables: dict[str, list[Project]] = {}
+    for p in projects:
+        tables.setdefault(p.source, []).append(p)
+    out = []
+    for source, mine in tables.items():
+        whole = plan.measure is Measure.AMOUNT and plan.column == "total" and not plan.scope.conditions \
+            and not plan.scope.names_projects and len(mine) == len([p for p in ctx.vocab.projects if p.source == source])
+        printed = printed_total(source, ctx) if whole else None
+        value = printed if printed is not None else (
+            float(len(mine)) if plan.measure is Measure.PROJECTS else sum(v for _, v in _numbers(plan, mine, ctx)))
+        out.append((source, round(value, 4), mine))
+    return out
+
+
 def op_sum(plan: Plan, sel: Selection, ctx: Context) -> Result:
     values = _numbers(plan, sel.projects, ctx)
     total = round(sum(v for _, v in values), 4)
@@ -378,9 +428,13 @@ def op_share(plan: Plan, sel: Selection, ctx: Context) -> Result:
     whole = _whole(part, ctx)
     values = [(p, amount_of(p, plan.column) or 0.0) for p in part]
     by_source = []
+    listed: dict[str, float] = {}
     for source in dict.fromkeys(p.source for p in part):  # one share per document: copies are not added up
         a = sum(v for p, v in values if p.source == source)
         b = sum(amount_of(p, plan.column) or 0.0 for p in whole if p.source == source)
+        printed = printed_total(source, ctx) if plan.column == "total" else None
+        if printed is not None and abs(printed - b) >= 0.005:  # the table's 合计 is the department's budget
+            listed[source], b = b, printed
         if b:
             by_source.append((source, a, b))
     if not by_source:
@@ -391,13 +445,18 @@ def op_share(plan: Plan, sel: Selection, ctx: Context) -> Result:
         by_source = [("", a, b)]
     _, a, b = by_source[0]
     return _result(plan, sel, projects=part, values=values, number=a / b * 100, terms=[a, b], duplicates=dup,
-                   by_source=by_source)
+                   by_source=by_source, listed=listed)
 
 
 def op_pair(plan: Plan, sel: Selection, ctx: Context) -> Result:
-    """difference and ratio: the first project against the second, in the order the question names them."""
+    """difference and ratio: the first project against the second, in the order the question names them;
+    or the projects in scope against `versus` (a department's whole table)."""
+    if plan.versus is not None:
+        return _versus(plan, sel, ctx)
     order = {n: k for k, n in enumerate(plan.scope.projects)}
     projects = sorted(sel.projects, key=lambda p: order.get(p.project, len(order)))
+    if plan.measure is Measure.INDICATOR_VALUE:
+        return _value_pair(plan, sel, projects, ctx)
     values = _numbers(plan, projects, ctx)
     if len(values) != 2:
         return _result(plan, sel, projects=projects, values=values, found=False, problem="need_two",
@@ -408,6 +467,106 @@ def op_pair(plan: Plan, sel: Selection, ctx: Context) -> Result:
             return _result(plan, sel, projects=projects, values=values, found=False, problem="zero_whole")
         return _result(plan, sel, projects=projects, values=values, number=a / b, terms=[a, b])
     return _result(plan, sel, projects=projects, values=values, number=a - b, terms=[a, b])
+
+
+def _versus(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    """The scoped projects' amount against another department's table (its printed 合计 when it has one)."""
+    assert plan.versus is not None
+    other = select(plan.versus, ctx)
+    a = sum(v for _, v in _numbers(plan, sel.projects, ctx))
+    tables = table_values(plan.versus, other.projects, ctx)
+    if not sel.projects or not tables:
+        return _result(plan, sel, found=False, problem="need_two", detail=str(len(sel.projects) + len(tables)))
+    b = sum(t[1] for t in tables)
+    if plan.op is Op.RATIO and b == 0:
+        return _result(plan, sel, found=False, problem="zero_whole")
+    number = a / b if plan.op is Op.RATIO else a - b
+    return _result(plan, sel, projects=sel.projects, values=_numbers(plan, sel.projects, ctx), number=number,
+                   terms=[a, b], tables=tables)
+
+
+_NUMBER_IN = re.compile(r"(\d+(?:\.\d+)?)\s*(%|[^\d\s,,;;、。]{0,2})")
+
+
+def value_number(i: Indicator) -> tuple[float, str] | None:
+    """The number an indicator's target states, with its unit: ≥95% → (95, "%")."""
+    if i.number is not None:
+        return i.number, i.unit
+    text = for_matching(i.annual_value or i.period_value)
+    found = _NUMBER_IN.findall(text)
+    if len(found) != 1:
+        return None
+    return float(found[0][0]), found[0][1]
+
+
+def _value_pair(plan: Plan, sel: Selection, projects: list[Project], ctx: Context) -> Result:
+    """Two projects' targets for the same kind of indicator ("满意度目标高几个百分点"): one row each, one number each."""
+    rows: list[Indicator] = []
+    for p in projects:
+        mine = [i for i in sel.rows if project_key(i) == project_key(p)]
+        if len(mine) != 1 or value_number(mine[0]) is None:
+            return _result(plan, sel, projects=projects, rows=[i for i in sel.rows], found=False, problem="need_two",
+                           detail=str(len(rows)))
+        rows.append(mine[0])
+    if len(rows) != 2:
+        return _result(plan, sel, projects=projects, found=False, problem="need_two", detail=str(len(rows)))
+    (a, ua), (b, ub) = value_number(rows[0]), value_number(rows[1])  # type: ignore[misc]
+    if ua != ub or (plan.op is Op.RATIO and b == 0):
+        return _result(plan, sel, projects=projects, rows=rows, found=False, problem="units_differ")
+    number = a / b if plan.op is Op.RATIO else a - b
+    return _result(plan, sel, projects=projects, rows=rows, number=number, terms=[a, b],
+                   values=[(projects[0], a), (projects[1], b)])
+
+
+def counted_row(rows: list[Indicator], per: str) -> Indicator | None:
+    """The row that counts what a per-unit question divides by: its name says it ("行政村数量", "村组干部230人"),
+    else its value is counted in that unit ("2台"); rates ("人/年") and percentages do not count."""
+    units = lx.SAME_UNIT.get(per, (per,))
+
+    def value(i: Indicator) -> str:
+        return for_matching(i.annual_value or i.period_value)
+
+    countable = [i for i in rows if (n := value_number(i)) is not None and "/" not in value(i) and n[1] != "%"]
+    by_name = [i for i in countable if per in for_matching(i.indicator)]
+    by_unit = [i for i in countable if any(re.search(rf"\d\s*{u}(?!/)", value(i)) for u in units)]
+    for group in (by_name, by_unit):
+        if len(group) == 1 or (group and len({i.indicator for i in group}) == 1):
+            return group[0]
+    return None
+
+
+def op_per_unit(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    """A project's amount ÷ the quantity it counts in the asked unit ("平均每台", "人均", "每个行政村")."""
+    for p in sel.projects[:MAX_PROJECTS]:
+        row = counted_row(ctx.vocab.indicators_of(p), plan.per)
+        amount = amount_of(p, plan.column)
+        count = value_number(row) if row is not None else None
+        if row is None or amount is None or not count or not count[0]:
+            continue
+        return _result(plan, sel, projects=[p], rows=[row], number=amount / count[0], terms=[amount, count[0]])
+    return _result(plan, sel, projects=sel.projects, found=False, problem="no_count", detail=plan.per)
+
+
+def op_weight(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    """Indicator weights (权重/分值): each row's, their sum per project, or the rows weighing most or least."""
+    rows = sel.rows
+    weighted = [i for i in rows if i.weight is not None]
+    projects = _projects_of(rows, ctx) or sel.projects
+    if not weighted:
+        return _result(plan, sel, projects=projects, rows=rows, found=False, problem="no_weight")
+    if plan.op is Op.SUM:
+        groups = _group(weighted, ctx)
+        values = [(p, float(sum(i.weight or 0.0 for i in mine))) for p, mine in groups]
+        return _result(plan, sel, projects=[p for p, _ in groups], rows=weighted, groups=groups, values=values,
+                       number=sum(v for _, v in values))
+    if plan.op in (Op.MAX, Op.MIN):
+        target = (max if plan.op is Op.MAX else min)(i.weight or 0.0 for i in weighted)
+        top = [i for i in weighted if i.weight == target]
+        return _result(plan, sel, projects=_projects_of(top, ctx), rows=top, number=target,
+                       groups=_group(weighted, ctx), scope_size=len(weighted))
+    if plan.op is Op.SORT:
+        weighted = sorted(weighted, key=lambda i: i.weight or 0.0, reverse=plan.order == "desc")
+    return _result(plan, sel, projects=_projects_of(weighted, ctx), rows=weighted, groups=_group(weighted, ctx))
 
 
 def op_all_have(plan: Plan, sel: Selection, ctx: Context) -> Result:
@@ -471,13 +630,8 @@ def op_search(plan: Plan, sel: Selection, ctx: Context) -> Result:
 
 def op_grouped(plan: Plan, sel: Selection, ctx: Context) -> Result:
     """The operation over each department's table instead of each project ("哪个部门预算最多")."""
-    tables: dict[str, list[Project]] = {}
-    for p in sel.projects:
-        tables.setdefault(p.source, []).append(p)
-    rows: list[tuple[str, float, list[Project]]] = []
-    for source, projects in tables.items():
-        value = float(len(projects)) if plan.measure is Measure.PROJECTS else sum(v for _, v in _numbers(plan, projects, ctx))
-        rows.append((source, round(value, 4), projects))
+    rows = table_values(plan, sel.projects, ctx)
+    tables = {source for source, _, _ in rows}
     if not rows:
         return _result(plan, sel, found=False)
     number: float | None = None
@@ -526,9 +680,14 @@ OPERATIONS: dict[Op, Operation] = {
     Op.ALL_HAVE: op_all_have,
     Op.EXISTS: op_exists,
     Op.REVERSE: op_reverse,
+    Op.PER_UNIT: op_per_unit,
     Op.SEARCH: op_search,
     Op.REFUSE: op_refuse,
 }
+
+
+# Measures whose rows answer every operation in one way of their own (weights are read off indicator rows).
+MEASURE_OPERATIONS: dict[Measure, Operation] = {Measure.WEIGHT: op_weight}
 
 
 def execute(plan: Plan, ctx: Context) -> Result:
@@ -539,7 +698,10 @@ def execute(plan: Plan, ctx: Context) -> Result:
     if sel.problem:
         return Result(plan, found=False, problem=sel.problem, detail=sel.detail)
     grouped = plan.group == "department"
-    result = op_grouped(plan, sel, ctx) if grouped else OPERATIONS[plan.op](plan, sel, ctx)
+    if plan.measure in MEASURE_OPERATIONS:
+        result = MEASURE_OPERATIONS[plan.measure](plan, sel, ctx)
+    else:
+        result = op_grouped(plan, sel, ctx) if grouped else OPERATIONS[plan.op](plan, sel, ctx)
     if plan.then is not None and result.found:
         follow = Context(ctx.vocab, ctx.index, ctx.timings, topic=ctx.topic, question=ctx.question,
                          previous_projects=result.projects,

@@ -71,6 +71,8 @@ class Cues:
     rank_of: bool = False  # "预算排第几": where a project stands in the ranking
     wanted: int = 0  # "这两个": how many earlier subjects a plural reference means
     domain: bool = False  # some word of the domain
+    weight: bool = False  # 权重/分值 of indicators
+    per: str = ""  # "平均每台": what a per-unit amount divides by
 
     @property
     def ops(self) -> bool:
@@ -106,7 +108,7 @@ def read_cues(links: Links) -> Cues:
         c.count = "indicators" if lx.COUNT_INDICATORS.search(q) else "projects"
     if not c.count and not links.matches and not links.has_category and lx.BARE_COUNT.match(q.rstrip("?!。")):
         c.count, c.sum = "items", False  # "一共几个": the things just listed (the conversation says which)
-    if not c.count and links.has_category and re.search(r"(?<!哪)(几|多少)(个|项|条)(?![^,,。?]{0,4}(台|次|名|人|家))", q):
+    if not c.count and links.has_category and re.search(r"(?<!哪)(几|多少)(个|项|条)(?![^,,。?]{0,4}(台|次|名|人|家|百分点))", q):
         c.count = "indicators"  # "环境卫生保洁有几个生态效益"
     c.share = has_any(q, lx.SHARE) and not has_any(q, ("占用",))
     c.share_weak = has_any(q, lx.SHARE_WEAK)
@@ -178,9 +180,25 @@ def read_cues(links: Links) -> Cues:
         c.plural_ref = True
         c.wanted = 3 if wanted and wanted.group(2) == "三" else 2
     c.elliptical = q.rstrip("?").endswith("呢") or len(q.rstrip("?")) <= 6
+    c.weight = has_any(q, lx.WEIGHT)
+    c.per = _per_unit(q)
     c.domain = has_any(q, lx.DOMAIN_WORDS) or c.funding or c.goal or c.amount or c.indicator_word
     c.conditions = _conditions(links, c)
     return c
+
+
+def _per_unit(q: str) -> str:
+    """"平均一台电脑" → 台, "每人一年拿" → 人, "每个行政村" → 行政村; "" when not asked per unit."""
+    m = lx.PER_UNIT.search(q)
+    if m is None:
+        return ""
+    unit, noun = m.group("unit") or "", m.group("noun") or ""
+    if m.group(0).startswith("人均"):
+        return "人"
+    per = noun if unit in ("", "个") and noun else unit
+    if not per or per == "个" or any(per.startswith(w) for w in lx.PER_NOT):
+        return ""
+    return per
 
 
 def _conditions(links: Links, c: Cues) -> list[Condition]:
@@ -241,6 +259,10 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
     """What is measured, and how sure the words make it (0..1)."""
     named = bool(links.matches or links.unknown_name)  # an unknown name is resolved (or reported) later
     aggregate = c.sum or c.average or c.share or c.difference or c.ratio or c.sort or bool(c.top) or c.rank_of
+    if c.weight:
+        return Measure.WEIGHT, 0.9
+    if c.per and (named or c.single_ref) and (c.amount or c.average or has_any(links.cue_text, lx.PAID)):
+        return Measure.AMOUNT, 0.85  # "信创平均一台电脑多少钱": the amount, divided per unit
     if c.funding and not aggregate:
         return Measure.FUNDING, 0.9
     if c.column_named and named and not aggregate and has_any(links.cue_text, (*lx.QUESTION_MARKS, "是")) \
@@ -308,7 +330,17 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
     several = named > 1 or sum(len(m.names) for m in links.matches) > 1
     if links.outside:
         return Op.REFUSE, 1.0
-    several = several or (len(links.departments) >= 2 and not named)
+    several = several or (len(links.departments) >= 2 and not named) or bool(other_departments(links))
+    if measure is Measure.WEIGHT:
+        if c.sum:
+            return Op.SUM, 0.85
+        if c.maximum or c.minimum:
+            return (Op.MAX if c.maximum else Op.MIN), 0.85
+        if c.sort:
+            return Op.SORT, 0.85
+        return Op.LOOKUP, 0.8
+    if c.per and measure is Measure.AMOUNT and (named or c.single_ref):
+        return Op.PER_UNIT, 0.85
     if c.rank_of and measure in (Measure.AMOUNT, Measure.INDICATOR_COUNT, Measure.PROJECTS, Measure.FUNDING):
         return Op.SORT, 0.85
     if c.difference and (several or c.plural_ref):
@@ -386,6 +418,15 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
     return Op.SEARCH, 0.3
 
 
+def other_departments(links: Links) -> list[str]:
+    """Departments named beside one named project but not its own: "A是B部门合计的几倍" compares the
+    project with that department's whole table."""
+    if len(links.matches) != 1 or len(links.matches[0].names) != 1:
+        return []
+    own = {p.department for p in links.projects}
+    return [d for d in links.departments if d not in own]
+
+
 def scope_of(links: Links, c: Cues) -> Scope:
     s = Scope()
     for m in sorted(links.matches, key=lambda m: links.text.find(m.text)):
@@ -425,6 +466,15 @@ def compose(links: Links, c: Cues) -> Plan:
                 order="asc" if c.ascending or (op is Op.TOP and c.minimum) else "desc")
     if op is Op.TOP:
         plan.k = max(1, min(c.top or 3, 100))
+    if op is Op.PER_UNIT:
+        plan.per = c.per
+    others = other_departments(links)
+    if op in (Op.DIFFERENCE, Op.RATIO) and others and plan.measure not in (Measure.INDICATOR_VALUE, Measure.WEIGHT):
+        plan.measure = Measure.AMOUNT
+        # "村组干部报酬是白云区工商联全部项目合计的几倍": the second operand is that department's table
+        plan.versus = Plan(Op.SUM, Measure.AMOUNT, Scope(departments=others, years=list(links.years)),
+                           column=plan.column, unit=plan.unit, confidence=plan.confidence)
+        plan.scope.departments = [d for d in plan.scope.departments if d not in others]
     plan.position = op is Op.SORT and c.rank_of
     if op is Op.RATIO and lx.RATIO_PERCENT.search(links.cue_text):
         plan.unit = "%"

@@ -26,9 +26,10 @@ _YEAR = re.compile(r"(?<![\d.])(20[0-4]\d)(?:\s*(?:年|年度)|(?![\d.万元个�
 # A project-like name in the question: "城市绿化养护经费" (no 的/那/这 inside: those are descriptions).
 _NAMED = re.compile(r"([^\s的那这哪些个,。?!、:;|]{2,14}?(?:工作经费|项目经费|专项资金|经费|补贴|专项))"
                     r"|([^\s的那这哪些个,。?!、:;|]{4,12}?项目)(?!经费|资金)")
-# Words before 项目 that make it a kind of project, not a name ("其余项目", "预算超过5万项目").
-_NOT_A_NAME = re.compile(r"按|从|排|各|每|所有|全部|哪|其他|其它|其余|别的|剩下|剩余|上述|以上|上面|前面|刚才|几|多少|本|该|同类"
-                         r"|类似|设置|设了|没有|超过|低于|以上|以下|万|元|\d")
+_NOT_A_NAME = re.compile(r"按|从|排|各|每|所有|全部|哪")
+# Words before 项目 that make it a kind of project, not a name ("其余项目", "名下有什么项目", "最高预算项目").
+_NOT_A_PROJECT_NAME = re.compile(r"其他|其它|其余|别的|剩下|剩余|上述|以上|上面|前面|刚才|几|多少|本|该|同类|类似|设置|设了|没有"
+                                 r"|超过|低于|以下|万元|\d|有|什么|啥|名下|最|平均|金额|预算|指标|钱|[A-Za-z]|是|和|与|及|或")
 # Short category names that are also everyday words ("指标数量", "工作质量"): a category only
 # when followed by 指标/类/方面.
 _BARE_WORDS = frozenset({"数量", "质量", "成本", "时效"})
@@ -384,9 +385,10 @@ def _loose_mention(q: str, rows: list[Indicator]) -> list[Indicator]:
         score, same = scored.get(for_matching(r.indicator), (0.0, []))
         scored[for_matching(r.indicator)] = (max(score, best), [*same, r])
     ranked = sorted(scored.values(), key=lambda t: -t[0])
-    if not ranked or ranked[0][0] < LOOSE_NAME or (len(ranked) > 1 and ranked[0][0] - ranked[1][0] < LOOSE_MARGIN):
+    if not ranked or ranked[0][0] < LOOSE_NAME:
         return []
-    return ranked[0][1]
+    # Names about equally close ("促进集体经济发展": 促进村… and 促进农村…) are all kept: the answer shows each.
+    return [r for score, rows in ranked if ranked[0][0] - score < LOOSE_MARGIN for r in rows]
 
 
 def link(question: str, vocab: Vocabulary) -> Links:
@@ -431,8 +433,9 @@ def link(question: str, vocab: Vocabulary) -> Links:
     links.level1, links.level2 = detect_categories(rest)
     scope = {project_key(p) for p in links.projects} or None
     links.mentions, links.mentioned_by_value = detect_mentions(q, vocab, scope)
-    if not links.mentions and links.projects and len(links.projects) <= 8:
-        links.mentions = _loose_mention(rest, [i for p in links.projects for i in vocab.indicators_of(p)])
+    named = links.projects or [p for p in vocab.projects if p.department in links.departments]
+    if not links.mentions and named and len(named) <= 8:
+        links.mentions = _loose_mention(rest, [i for p in named for i in vocab.indicators_of(p)])
     if scope and not links.mentions and mentioned:
         links.foreign = [vocab.by_name[n][0].indicator for n in mentioned]
     token = _VALUE_TOKEN.search(q)
@@ -444,7 +447,9 @@ def link(question: str, vocab: Vocabulary) -> Links:
         m = _NAMED.search(unnamed)  # not inside an indicator's name ("发放补贴人数")
         name = (m.group(1) or m.group(2)) if m else ""
         # "项目经费", "按经费", "其余项目": words, not a project's name.
-        links.unknown_name = name if len(name) > 3 and not _generic(name) and not _NOT_A_NAME.search(name) else ""
+        if _NOT_A_NAME.search(name) or (m and m.group(2) and _NOT_A_PROJECT_NAME.search(name)):
+            name = ""
+        links.unknown_name = name if len(name) > 3 and not _generic(name) else ""
         if links.unknown_name:
             typo = _misspelt(links.unknown_name, candidates)
             if typo is not None:
