@@ -17,7 +17,7 @@ from assistant import lexicon as lx
 from assistant.execute import Result
 from assistant.parse import Cues, Parsed, asks_something
 from assistant.plan import Cond, Condition, Measure, Op, Plan, Scope
-from assistant.understand import Links, has_any
+from assistant.understand import Links, has_any, link
 from assistant.vocabulary import Vocabulary, project_key
 from ingest.normalize import for_matching
 from ingest.records import Indicator, Project
@@ -162,6 +162,10 @@ def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, 
         # "公用经费呢": the last question, about another project.
         named = links.projects
         here = [p for p in named if (p.department, p.year) in {(q.department, q.year) for q in previous}]
+        if not here and previous and not links.departments:
+            # "那办场地的呢": looked for again among the projects of the department being talked about
+            again = link(links.question, v, within=sorted({p.department for p in previous}))
+            here = [p for p in again.projects if (p.department, p.year) in {(q.department, q.year) for q in previous}]
         # "乡村振兴帮扶呢" after a project of 天河区卫生健康局: that department's, if it has one.
         ids = [p.id for p in (here or named)] or [p.id for p in v.projects if p.department in links.departments]
         last = state.plan

@@ -80,8 +80,8 @@ SHARE = ("占比", "所占", "占总", "占全部", "占整个", "占部门", "�
          "占到", "占该", "占全", "占所有", "占各", "占合计", "占本", "占用了多少比例", "占")
 SHARE_WEAK = ("百分之几", "百分比", "几成", "百分之多少", "比例")
 DIFFERENCE = re.compile(r"比.{1,40}?(多|少|高|低|贵|便宜)(了|出)?(多少|几)|差(多少|几)|相差|差额|差距|差了|多出|少了多少|多了多少"
-                        r"|差值|之差|相比多|相比少|[,,、]\s*(多|少|高|低|贵)(了)?(多少|几)")
-RATIO = re.compile(r"(是|为|相当于).{1,24}?的(几|多少)倍|几倍|倍数|多少倍"
+                        r"|差值|之差|相比多|相比少|[,,、]\s*(多|少|高|低|贵)(了)?(多少|几)|减去?|减掉")
+RATIO = re.compile(r"(是|为|相当于).{1,24}?的(几|多少)倍|几倍|倍数|多少倍|之比|比值|除以|相除"
                    r"|(是|为|相当于|占|只有|才|仅)[^,,。?]{1,24}?的(百分之几|百分之多少|几成|百分比)")
 RATIO_PERCENT = re.compile(r"的(百分之几|百分之多少|几成|百分比)")  # "A是B的百分之几": a ratio in percent
 SORT = ("排序", "排一下", "排个序", "排列", "从便宜到贵", "从贵到便宜", "由便宜到贵", "排名", "排行",
@@ -93,6 +93,11 @@ TOP = re.compile(r"前\s*(\d+|[一二两三四五六七八九十])\s*(个|名|�
 LIST = ("哪些", "哪几个", "都有哪些", "列一下", "列出", "所有项目", "各项目", "每个项目", "有什么", "清单", "名单",
         "罗列", "列举", "都是什么", "分别是", "分别", "都有什么", "有哪", "哪几", "一览", "列表", "列个", "列")
 EXISTS = ("有没有", "是否有", "有无", "有吗", "存在", "是否设置", "设了吗", "设置了吗", "有设", "有没", "是否", "吗")
+LIST_ALL = re.compile(r"都(有|包括|包含|设了|设置了)(些)?(什么|哪些|啥|哪几)")
+# "那个项目", "那笔钱": one thing described, not every thing a word fits.
+ONE_DESCRIBED = ("那个", "这个", "那笔", "那项", "那一项", "那块")
+# "关于绿化的指标", "跟安全有关的", "提到雇员的": rows about a word.
+ABOUT = re.compile(r"关于|有关|相关|提到|涉及|提及|related|about")
 ALL_HAVE = re.compile(r"(都|全都|全部|均|一律|每个项目都|所有项目都).{0,3}(有|设置|设了|设有|填了|包含|配)"
                       r"|(每个|所有|全部|各个|各)项目.{0,6}(是否都|都)")
 REVERSE = ("是哪个项目", "哪个项目的", "属于哪", "属于什么", "是什么指标", "是什么类型", "什么类型", "哪类指标", "在哪个项目",
@@ -180,7 +185,7 @@ EVERYWHERE = ("所有部门", "全部部门", "各部门", "每个部门", "所�
 # Other words for the table's terms, read as the term ("考核点" is 指标).
 SYNONYMS = (("考核点", "指标"), ("考核项", "指标"), ("考核指标", "指标"), ("绩效考核点", "指标"))
 # Words around a description that are not part of it ("跟保障有关的", "管培训的").
-DESCRIPTION_FILLER = r"跟|与|和|有关|相关|管|负责|关于|搞|做|方面|那个|这个|关$|about"
+DESCRIPTION_FILLER = r"跟|与|和|有关|相关|管|负责|关于|搞|做|方面|那个|这个|关$|about|提到|提及|涉及|有啥|[A-Za-z]+"
 # A share of what: the department's whole, not the project's own total.
 WHOLE_WORDS = ("部门", "全部项目", "所有项目", "全局", "单位", "合计", "全部预算", "总体", "全部财政")
 # "除了X", "X以外的": a named project left out of the projects the question ranges over.
@@ -205,7 +210,9 @@ NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6
 # -- English and mixed questions ----------------------------------------------------------------
 # The table's vocabulary in English → the Chinese cue it stands for; longest phrases first.
 ENGLISH: tuple[tuple[str, str], ...] = (
-    ("how much money", "多少钱"), ("how much", "多少"), ("how many projects", "几个项目"), ("how many", "多少个"),
+    ("how much more", "相差多少"), ("how much less", "相差多少"), ("how many more", "相差多少个"),
+    ("how many fewer", "相差多少个"), ("how many times", "几倍"), ("how much money", "多少钱"),
+    ("how much", "多少"), ("how many projects", "几个项目"), ("how many", "多少个"),
     ("what is the budget", "预算是多少"), ("budget", "预算"), ("amount", "金额"), ("funding source", "资金来源"),
     ("source of funds", "资金来源"), ("source", "来源"), ("funding", "预算"), ("funds", "资金"), ("fund", "资金"),
     ("money", "钱"), ("cost", "预算"), ("spending", "预算"), ("expenditure", "支出"), ("fiscal", "财政拨款"),

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from assistant import lexicon as lx
 from assistant.plan import INDICATOR_CONDITIONS, Cond, Condition, Measure, Op, Plan, Scope
-from assistant.understand import Links, has_any, link
+from assistant.understand import Links, has_any, link, topic
 from assistant.vocabulary import Vocabulary
 
 _GROUPABLE = frozenset({Op.SUM, Op.COUNT, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.LIST, Op.AVERAGE, Op.DIFFERENCE, Op.RATIO})
@@ -131,7 +131,8 @@ def read_cues(links: Links) -> Cues:
         c.maximum = c.minimum = False
     c.listing = has_any(q, lx.LIST)
     c.exists = has_any(q, lx.EXISTS)
-    c.all_have = bool(lx.ALL_HAVE.search(q)) and has_any(q, (*lx.QUESTION_MARKS, "没有"))
+    c.all_have = bool(lx.ALL_HAVE.search(q)) and has_any(q, (*lx.QUESTION_MARKS, "没有")) \
+        and not lx.LIST_ALL.search(q)  # "指标都有什么" lists them
     c.reverse = has_any(q, lx.REVERSE)
     plain = q.replace("有没有", "").replace("是不是", "")
     for phrase in (*lx.NO_NUMBER, *lx.VAGUE):  # "没法量化" describes values; it does not negate a category
@@ -201,6 +202,15 @@ def _per_unit(q: str) -> str:
     return per
 
 
+def _about_word(links: Links) -> str:
+    """"关于绿化的指标" → 绿化: the question's own word, without names, years, cue and filler words."""
+    word = topic(links)
+    for synonym, _ in lx.SYNONYMS:
+        word = word.replace(synonym, "")
+    word = re.sub(lx.DESCRIPTION_FILLER, "", word)
+    return re.sub(r"20\d\d年?|考核|涉|提|是哪个|哪个|啥|什么", "", word)
+
+
 def _conditions(links: Links, c: Cues) -> list[Condition]:
     q = links.cue_text
     out: list[Condition] = []
@@ -218,6 +228,13 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
             and not lx.COUNT_BOUND.search(q):
         out.append(Condition(Cond.VALUE_CONTAINS, links.value_token))
     out.extend(Condition(Cond.EXCLUDES, name) for m in links.excluded for name in m.names)
+    # Several rows or projects are asked for, not the one a description means ("跟保障有关的那个项目花多少钱").
+    about = lx.ABOUT.search(q) and not links.matches and not links.mentions and not links.unknown_name \
+        and (c.listing or c.exists or c.count or "哪" in q or not c.value) and not has_any(q, lx.ONE_DESCRIBED)
+    word = _about_word(links) if about else ""
+    rows, projects = "指标" in q or "考核" in q, "项目" in q or "经费" in q
+    if 2 <= len(word) <= 8 and (rows or projects):  # "关于绿化的指标", "有没有跟审计有关的项目": what speaks of it
+        out.append(Condition(Cond.ROW_MENTIONS if rows else Cond.PROJECT_MENTIONS, word))
     counted = lx.COUNT_BOUND.search(q)
     if counted:  # "指标少于4个的项目": a bound on how many indicators a project has
         less = counted.group(2) in lx.LESS_WORDS
@@ -279,7 +296,8 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
     row_condition = any(cd.kind in INDICATOR_CONDITIONS for cd in c.conditions)
     if row_condition:
         return Measure.INDICATORS, 0.9
-    if any(cd.kind in (Cond.HAS_CATEGORY, Cond.LACKS_CATEGORY, Cond.USES_COLUMN) for cd in c.conditions):
+    if any(cd.kind in (Cond.HAS_CATEGORY, Cond.LACKS_CATEGORY, Cond.USES_COLUMN, Cond.PROJECT_MENTIONS)
+           for cd in c.conditions):
         if c.amount and (aggregate or c.maximum or c.minimum):
             return Measure.AMOUNT, 0.85  # "没有满意度指标的项目一共多少钱": money over those projects
         return Measure.PROJECTS, 0.85
@@ -300,6 +318,8 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
         return Measure.INDICATORS, 0.85
     if c.kinds and named and not links.has_category:
         return Measure.PROJECTS, 0.8  # "有哪几类指标": what its indicators cover
+    if links.foreign and named:
+        return Measure.INDICATORS, 0.85  # "X有没有设“人均培训成本”": an indicator name the project lacks
     if c.indicator_word and (c.listing or c.exists or c.all_indicators or c.all_have):
         return Measure.INDICATORS, 0.85
     if c.goal and not c.indicator_word and not (aggregate or c.maximum or c.minimum or c.count):

@@ -77,10 +77,12 @@ class Cond(StrEnum):
     COUNT_GT = "count_gt"  # a project with more than `arg` indicators
     COUNT_LT = "count_lt"
     EXCLUDES = "excludes"  # every project but the one named in `arg` ("除了X,其余…")
+    ROW_MENTIONS = "row_mentions"  # indicator rows whose name or value mentions `arg` ("关于绿化的指标")
+    PROJECT_MENTIONS = "project_mentions"  # projects whose name or goal mentions `arg` ("跟审计有关的项目")
 
 
 INDICATOR_CONDITIONS = frozenset({Cond.EMPTY_ANNUAL, Cond.EMPTY_VALUE, Cond.VAGUE_VALUE, Cond.VALUES_DIFFER,
-                                  Cond.VALUE_CONTAINS, Cond.NO_NUMBER})
+                                  Cond.VALUE_CONTAINS, Cond.NO_NUMBER, Cond.ROW_MENTIONS})
 COLUMNS = ("total", "fiscal", "special", "other")
 UNITS = ("万元", "元", "%", "")
 ORDERS = ("desc", "asc")

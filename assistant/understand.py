@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from assistant import lexicon as lx
 from assistant.vocabulary import ProjectKey, Vocabulary, project_key, short_name
@@ -188,6 +189,31 @@ def _weak_match(q: str, p: Project) -> str:
         return common
     if len(short) >= 4 and fuzz.partial_ratio(short, q) >= 86:
         return short
+    return _typo(q, _core(full))
+
+
+_KIND_SUFFIX = re.compile(r"(运行维护费|运行服务费|运行经费|服务费|维护费|工作经费|项目经费|专项经费|专项资金|经费|补贴|资金|费)$")
+
+
+def _core(name: str) -> str:
+    """办公场地运行维护费 → 办公场地: the name without the words that say what kind of money it is."""
+    core = name
+    while (m := _KIND_SUFFIX.search(core)) and len(core) - len(m.group(0)) >= 2:
+        core = core[: m.start()]
+    return core
+
+
+def _typo(q: str, short: str) -> str:
+    """A stretch of the question one edit (two for long names) away from the name: a character missing,
+    added, wrong or two swapped ("动物疫" for 动物防疫, "劳动保监障察" for 劳动保障监察)."""
+    if len(short) < 4 or _generic(short):
+        return ""
+    allowed = 1 if len(short) < 7 else 2
+    for size in (len(short), len(short) - 1, len(short) + 1):
+        for i in range(0, len(q) - size + 1):
+            window = q[i : i + size]
+            if window[0] == short[0] and "|" not in window and OSA.distance(window, short) <= allowed:
+                return window
     return ""
 
 
@@ -251,6 +277,28 @@ def _excluded(q: str, name: str) -> bool:
     """"除了政府雇员工资经费", "信创以外的": the name is left out, not asked about."""
     at = q.find(name)
     return at >= 0 and bool(lx.EXCLUDE_BEFORE.search(q[max(0, at - 3):at]) or lx.EXCLUDE_AFTER.match(q[at + len(name):]))
+
+
+def _paired(matches: list[ProjectMatch], q: str, departments: list[str]) -> list[ProjectMatch]:
+    """"A局的X和B局的Y": a name found in several of the departments named belongs to the one named nearest
+    before it (or, failing that, right after it)."""
+    spans: list[tuple[int, str]] = []
+    for d in departments:
+        at = min((i for f in department_forms(d) if (i := q.find(f)) >= 0), default=-1)
+        if at >= 0:
+            spans.append((at, d))
+    out = []
+    for m in matches:
+        at = q.find(m.text)
+        if at < 0 or len({p.department for p in m.projects}) < 2:
+            out.append(m)
+            continue
+        before = [d for i, d in sorted(spans) if i < at]
+        after = [d for i, d in sorted(spans) if i > at]
+        owner = before[-1] if before else (after[0] if after else "")
+        mine = [p for p in m.projects if p.department == owner]
+        out.append(ProjectMatch(m.text, mine, m.strong) if mine else m)
+    return out
 
 
 def together(matches: list[ProjectMatch]) -> list[ProjectMatch]:
@@ -391,8 +439,9 @@ def _loose_mention(q: str, rows: list[Indicator]) -> list[Indicator]:
     return [r for score, rows in ranked if ranked[0][0] - score < LOOSE_MARGIN for r in rows]
 
 
-def link(question: str, vocab: Vocabulary) -> Links:
-    """Stage 1: everything the question names, linked to the catalog."""
+def link(question: str, vocab: Vocabulary, within: list[str] | None = None) -> Links:
+    """Stage 1: everything the question names, linked to the catalog; `within` (departments the conversation
+    is about) is where names are looked for when the question names no department of its own."""
     text, english = english_to_cues(question)
     q = for_matching(text).lower()
     links = Links(question=question, text=q, english=english)
@@ -401,8 +450,8 @@ def link(question: str, vocab: Vocabulary) -> Links:
     links.outside = [p for p in lx.PLACES if p in q and p not in vocab.places] + links.missing_departments
     positions = vocab.named_in(q)
     candidates = [vocab.projects[n] for n in dict.fromkeys([*positions, *vocab.overlapping(q)])]
-    if links.departments:
-        candidates = [p for p in candidates if p.department in links.departments]
+    if links.departments or within:  # every project of those departments (a few dozen), not the closest 40 overall
+        candidates = [p for p in vocab.projects if p.department in (links.departments or within or [])]
     if links.years and len(links.departments) < 2 and any(p.year in links.years for p in candidates):
         candidates = [p for p in candidates if p.year in links.years]
     # Indicator names first: "政府雇员指标数" names an indicator, not the projects called 政府雇员….
@@ -423,6 +472,8 @@ def link(question: str, vocab: Vocabulary) -> Links:
         others = [vocab.projects[n] for n in vocab.named_in(rest)]
         extra = [m for m in match_projects(rest, others) if m.strong and len(m.text) >= 4]
         links.matches = together(links.matches + extra)
+    if len(links.departments) >= 2:
+        links.matches = _paired(links.matches, q, links.departments)
     links.excluded = [m for m in links.matches if _excluded(unnamed, m.text)]
     links.matches = [m for m in links.matches if m not in links.excluded]
     for m in links.excluded:
