@@ -312,8 +312,8 @@ def w_list(d: Draft, r: Result, v: Vocabulary) -> None:
         if not r.projects and lacks and len(lacks) == len(s.conditions):
             asked = category_names([str(c.arg) for c in lacks if len(str(c.arg)) == 1],
                                    [str(c.arg) for c in lacks if len(str(c.arg)) == 2])
-            d.found = False  # an empty list, like any other
-            d.say(f"没有。{_scope_words(plan, v)}{r.scope_size}个项目都设置了{asked}。")
+            # No project lacks it: a definite answer (every one has it), not something missing from the data.
+            d.say(f"没有。{_scope_words(plan, v)}{r.scope_size}个项目都设置了{asked}{d.refs(r.lacking)}。")
             return
         if not r.projects:
             d.found = False

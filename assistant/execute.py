@@ -97,14 +97,15 @@ def select(plan: Plan, ctx: Context) -> Selection:
         projects = [p for d in dict.fromkeys(s.departments) for p in v.of_department.get(d, [])]
     else:
         projects = list(v.projects)
-    if s.departments:
+    exact = bool(s.project_ids)  # rows linked one by one (each name to its own department and year)
+    if s.departments and not exact:
         projects = [p for p in projects if p.department in s.departments]
     if s.years:
         in_year = [p for p in projects if p.year in s.years]
         if not in_year and projects:
             years = sorted({p.year for p in projects if p.year})
             return Selection([], [], "no_year", "、".join(f"{y}年" for y in years))
-        projects = in_year
+        projects = projects if exact else in_year
     considered = len(projects)
     for cond in s.conditions:
         if cond.kind in PROJECT_CONDITIONS:

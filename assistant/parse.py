@@ -88,6 +88,7 @@ def read_cues(links: Links) -> Cues:
     """Stage 2: operator, measure and condition cues of a linked question."""
     q = links.cue_text
     c = Cues()
+    asks_yes_no = bool(re.search(r"(没|不)[??]?$", q))  # "都有满意度指标没": a yes/no question, not a negation
     c.sum = has_any(q, lx.SUM)
     c.average = has_any(q, lx.AVERAGE)
     c.bounded = bool(lx.BOUNDED.search(q)) and not re.search(r"哪|谁", q)
@@ -131,10 +132,10 @@ def read_cues(links: Links) -> Cues:
         c.maximum = c.minimum = False
     c.listing = has_any(q, lx.LIST)
     c.exists = has_any(q, lx.EXISTS)
-    c.all_have = bool(lx.ALL_HAVE.search(q)) and has_any(q, (*lx.QUESTION_MARKS, "没有")) \
+    c.all_have = bool(lx.ALL_HAVE.search(q)) and (has_any(q, (*lx.QUESTION_MARKS, "没有")) or asks_yes_no) \
         and not lx.LIST_ALL.search(q)  # "指标都有什么" lists them
     c.reverse = has_any(q, lx.REVERSE)
-    plain = q.replace("有没有", "").replace("是不是", "")
+    plain = re.sub(r"(没|不)[??]?$", "", q.replace("有没有", "").replace("是不是", ""))
     for phrase in (*lx.NO_NUMBER, *lx.VAGUE):  # "没法量化" describes values; it does not negate a category
         plain = plain.replace(phrase, "")
     c.negation = has_any(lx.EMPTY_ANNUAL.sub("", lx.EMPTY_VALUE.sub("", plain)), lx.NEGATION)
@@ -583,6 +584,8 @@ def parse(question: str, vocab: Vocabulary) -> Parsed:
     if not asks_something(first_links, first_cues):
         return Parsed(links, cues, plan)  # "单位换信创终端那个项目,职工满意度目标定的多少": a subject, then the question
     first = compose(first_links, first_cues)
+    if plan.op in (Op.SORT, Op.TOP) and first.op in (Op.MAX, Op.MIN):
+        return Parsed(links, cues, plan)  # "哪个项目钱多哪个少,排一下": the ranking says both
     chain = first
     for clause in clauses[1:]:
         clause_links = link(clause, vocab)
