@@ -296,6 +296,9 @@ def _write_values(d: Draft, r: Result, v: Vocabulary) -> None:
         return
     for i in rows:
         write_value(d, i, r.plan.value_field, label(v.project_for(i)))
+    if r.problem == "unstated":
+        d.found = False
+        d.say(f"表中没有给出“{r.detail}”的具体数值,指标值只写到这一步。")
 
 
 def _field(i: Indicator, name: str) -> str:
@@ -532,6 +535,9 @@ def _arithmetic(terms: list[float], unit: str, result: str) -> str:
 
 def w_sum(d: Draft, r: Result, v: Vocabulary) -> None:
     plan = r.plan
+    if plan.measure in (Measure.GOAL, Measure.INDICATOR_VALUE):
+        _write_text_sum(d, r, v)
+        return
     if plan.measure is Measure.INDICATOR_COUNT or plan.measure is Measure.INDICATORS:
         d.say(f"{_scope_words(plan, v)}{len(r.values)}个项目共设置绩效指标{count(r.number or 0)}条{_unread_note(r)}"
               f"{d.refs(p for p, _ in r.values[:MAX_LIST])}。")
@@ -554,6 +560,23 @@ def w_sum(d: Draft, r: Result, v: Vocabulary) -> None:
             f"不一致(差 {(doc.grand_total or 0.0) - s:+.2f}{UNIT})"
         d.say(f"{doc.department}{doc.year}年表中“合计”为 {money(doc.grand_total, plan.unit)},与各项目之和{agree}"
               f"(来源:{doc.source})。")
+
+
+def _write_text_sum(d: Draft, r: Result, v: Vocabulary) -> None:
+    """Quantities stated in one text, added: the text quoted, then the arithmetic."""
+    if r.plan.op is not Op.SUM or not r.parts:  # fewer than two quantities: the text itself answers
+        w_lookup(d, r, v)
+        return
+    total = count(r.number or 0.0)
+    if r.plan.measure is Measure.GOAL:
+        p = r.projects[0]
+        d.say(f"{p.project}的绩效目标写道:“{r.detail}”{d.ref(p)}。")
+    else:
+        i = r.rows[0]
+        d.say(f"{v.project_for(i).project}的“{i.indicator}”指标值为 {i.annual_value or i.period_value}{d.ref(i)}。")
+    mixed = len({part.lstrip("0123456789.") for part in r.parts}) > 1
+    d.say(f"其中的数量合计 {total}({' + '.join(r.parts if mixed else [count(t) for t in r.terms])} = {total})"
+          + ("(单位不同,仅按数字相加)" if mixed else "") + "。")
 
 
 def _sum_by_source(d: Draft, r: Result, v: Vocabulary) -> None:

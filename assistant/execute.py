@@ -59,6 +59,7 @@ class Result:
     lacking: list[Project] = field(default_factory=list)  # all_have: projects without
     unread: list[tuple[Project, list[int]]] = field(default_factory=list)  # items a table lists but OCR lost
     listed: dict[str, float] = field(default_factory=dict)  # per document: its projects' sum, where its 合计 differs
+    parts: list[str] = field(default_factory=list)  # quantities a text states ("8套", "1台"), as added
     then: Result | None = None
 
 
@@ -193,7 +194,11 @@ def _values(plan: Plan, sel: Selection, ctx: Context) -> Result:
     project the question means (by the unit it asks in, then by meaning)."""
     s = plan.scope
     if s.indicators or s.indicator_ids or s.conditions or (s.previous and ctx.previous_rows and not s.project_ids):
-        return _result(plan, sel, rows=sel.rows, projects=_projects_of(sel.rows, ctx), found=bool(sel.rows))
+        result = _result(plan, sel, rows=sel.rows, projects=_projects_of(sel.rows, ctx), found=bool(sel.rows))
+        term = unstated(sel.rows, ctx.question)
+        if term:  # "≤合同金额, 那合同金额到底多少": the value refers to an amount the table does not give
+            result.found, result.problem, result.detail = False, "unstated", term
+        return result
     if s.has_category:
         if not sel.rows:
             groups = [(p, []) for p in sel.projects]
@@ -245,6 +250,19 @@ def _values(plan: Plan, sel: Selection, ctx: Context) -> Result:
 
 GOAL_OVER_ROWS = 1.5  # the goal's BM25 score over the best row's, for the goal to be what a value question asks
 GOAL_MIN_SCORE = 3.0
+
+
+def unstated(rows: list[Indicator], question: str) -> str:
+    """A term a value refers to without any number ("≤合同金额"), asked for as a number ("合同金额到底多少")."""
+    for r in rows:
+        for value in {for_matching(r.period_value), for_matching(r.annual_value)} - {""}:
+            if re.search(r"\d", value):
+                continue
+            terms = {value[i:j] for i in range(len(value)) for j in range(i + 3, len(value) + 1) if value[i:j] in question}
+            for term in sorted(terms, key=len, reverse=True):
+                if re.search(re.escape(term) + r"(到底|究竟|具体|实际)?(是|有|为)?(多少|几)", question):
+                    return term
+    return ""
 
 
 def _goal_states_it(p: Project, rows: list[Indicator], ctx: Context) -> bool:
@@ -364,7 +382,46 @@ def table_values(plan: Plan, projects: list[Project], ctx: Context) -> list[tupl
     return out
 
 
+def quantities(text: str) -> list[tuple[float, str]]:
+    """The counted quantities a text states, in order: "走访企业数≥40家、…≥15个" → [(40, 家), (15, 个)]."""
+    return [(float(n), unit) for n, unit in lx.QUANTITY_TOKEN.findall(for_matching(text))]
+
+
+def _clause(text: str, question: str) -> str:
+    """The clause of a text stating two or more quantities that shares most character pairs with the question."""
+    clauses = [c for c in re.split(r"[,,。;;]", text) if len(quantities(c)) >= 2]
+    pairs = {question[i : i + 2] for i in range(len(question) - 1)}
+    return max(clauses, key=lambda c: sum(1 for i in range(len(c) - 1) if c[i : i + 2] in pairs), default="")
+
+
+def _text_sum(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    """"目标里提到的现有设备一共几台", "商会企业党组织加一起": the quantities one goal clause or one value states,
+    added; a lookup when the text states fewer than two."""
+    if plan.measure is Measure.GOAL:
+        for p in sel.projects[:1]:
+            clause = _clause(for_matching(p.goal), for_matching(ctx.question or ctx.topic))
+            found = quantities(clause)
+            if len(found) >= 2:
+                return _result(plan, sel, projects=[p], number=sum(n for n, _ in found), terms=[n for n, _ in found],
+                               parts=[f"{count_text(n)}{u}" for n, u in found], detail=clause)
+        result = op_lookup(replace(plan, op=Op.LOOKUP), sel, ctx)
+        return result
+    looked = _values(replace(plan, op=Op.LOOKUP), sel, ctx)
+    for row in looked.rows:
+        found = quantities(row.annual_value or row.period_value)
+        if len(found) >= 2:
+            return _result(plan, sel, projects=looked.projects, rows=[row], number=sum(n for n, _ in found),
+                           terms=[n for n, _ in found], parts=[f"{count_text(n)}{u}" for n, u in found])
+    return looked
+
+
+def count_text(n: float) -> str:
+    return str(int(n)) if n == int(n) else f"{n:g}"
+
+
 def op_sum(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    if plan.measure in (Measure.INDICATOR_VALUE, Measure.GOAL):
+        return _text_sum(plan, sel, ctx)
     values = _numbers(plan, sel.projects, ctx)
     total = round(sum(v for _, v in values), 4)
     counts = plan.measure in (Measure.INDICATOR_COUNT, Measure.INDICATORS)

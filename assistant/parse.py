@@ -279,6 +279,8 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
     aggregate = c.sum or c.average or c.share or c.difference or c.ratio or c.sort or bool(c.top) or c.rank_of
     if c.weight:
         return Measure.WEIGHT, 0.9
+    if c.goal and c.sum and named and not c.amount and has_any(links.cue_text, lx.GOAL_STRONG):
+        return Measure.GOAL, 0.8  # "目标里提到的现有设备一共几台": quantities the goal text states
     if c.per and (named or c.single_ref) and (c.amount or c.average or has_any(links.cue_text, lx.PAID)):
         return Measure.AMOUNT, 0.85  # "信创平均一台电脑多少钱": the amount, divided per unit
     if c.funding and not aggregate:
@@ -331,6 +333,8 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
         return Measure.PROJECTS, 0.8
     if c.by_department and (c.maximum or c.minimum or c.sort or c.top) and lx.PROJECT_EXTREME.search(links.cue_text):
         return Measure.PROJECTS, 0.8  # "哪个部门的项目最多"
+    if c.sum and named and not c.amount and re.search(r"(几|多少)(个|家|名|次|台|套|场)(?!项目|指标)", links.cue_text):
+        return Measure.INDICATOR_VALUE, 0.7  # "要走访多少个单位,…加一起": counted things a value states
     if aggregate or c.maximum or c.minimum:
         return Measure.AMOUNT, 0.6  # "哪个最多", "加起来多少": about money unless said otherwise
     if c.indicator_word:
@@ -389,6 +393,8 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
         return (Op.MAX if c.maximum else Op.MIN), 0.9
     if c.count and measure in (Measure.PROJECTS, Measure.INDICATORS):
         return Op.COUNT, 0.9
+    if c.sum and measure in (Measure.INDICATOR_VALUE, Measure.GOAL) and named and not links.has_category:
+        return Op.SUM, 0.75  # "商会企业党组织加一起": the quantities one text states, added
     if c.sum and measure in (Measure.AMOUNT, Measure.INDICATOR_COUNT, Measure.PROJECTS, Measure.FUNDING):
         if named == 1 and not several and not links.departments:
             return Op.LOOKUP, 0.8
@@ -568,6 +574,12 @@ def _chosen_then(links: Links, cues: Cues, plan: Plan, vocab: Vocabulary) -> Pla
     return first
 
 
+def _measured(links: Links, c: Cues) -> bool:
+    """The words say what is measured (money, a goal, a value, indicators), not only an operator."""
+    return bool(c.amount or c.funding or c.goal or c.value or c.quantity or c.indicator_word or c.weight
+                or links.has_category or links.mentions or c.count)
+
+
 def parse(question: str, vocab: Vocabulary) -> Parsed:
     """Read one question (no conversation) into a plan; compound questions become `then` chains."""
     links = link(question, vocab)
@@ -592,6 +604,8 @@ def parse(question: str, vocab: Vocabulary) -> Parsed:
         clause_cues = read_cues(clause_links)
         if clause_links.matches or clause_links.mentions or not (clause_cues.ops or clause_cues.domain):
             return Parsed(links, cues, plan)  # names of its own: one plan over all names reads it better
+        if not _measured(clause_links, clause_cues) and plan.op is not first.op and clause_cues.ops:
+            return Parsed(links, cues, plan)  # "…走访多少个单位,商会企业党组织加一起": an operator on the same thing
         second = compose(clause_links, clause_cues)
         if _covered(chain, second) or first.op in (Op.SEARCH, Op.REFUSE):
             continue
