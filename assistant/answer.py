@@ -767,10 +767,18 @@ def _write_versus(d: Draft, r: Result) -> None:
     plan = r.plan
     a, b = r.terms
     label = Labeler([*r.projects, *(p for _, _, ps in r.tables for p in ps)], r.duplicates)
-    names = "、".join(f"{label(p)}{d.ref(p)}" for p in r.projects)
-    tables = "、".join(f"{ps[0].department}{ps[0].year or ''}年" for _, _, ps in r.tables)
-    cited = "".join(d.refs(ps) for _, _, ps in r.tables)
-    head = f"{names}的{_amount_label(plan)}为 {money(a, plan.unit)},{tables}全部项目合计 {money(b, plan.unit)}{cited}"
+    table_first = r.detail == "table_first"
+
+    def project_side() -> str:
+        names = "、".join(f"{label(p)}{d.ref(p)}" for p in r.projects)
+        return f"{names}的{_amount_label(plan)}为 {money(b if table_first else a, plan.unit)}"
+
+    def table_side() -> str:
+        tables = "、".join(f"{ps[0].department}{ps[0].year or ''}年" for _, _, ps in r.tables)
+        cited = "".join(d.refs(ps) for _, _, ps in r.tables)
+        return f"{tables}全部项目合计 {money(a if table_first else b, plan.unit)}{cited}"
+
+    head = f"{table_side()},{project_side()}" if table_first else f"{project_side()},{table_side()}"
     if plan.op is Op.RATIO and plan.unit == "%":
         d.say(f"{head};前者是后者的 {r.number * 100:.2f}%({number(a, plan.unit)} ÷ {number(b, plan.unit)} = "
               f"{(r.number or 0) * 100:.2f}%)。")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant import lexicon as lx
-from assistant.execute import Result
+from assistant.execute import Result, unstated
 from assistant.parse import Cues, Parsed, asks_something
 from assistant.plan import Cond, Condition, Measure, Op, Plan, Scope
 from assistant.understand import Links, has_any, link
@@ -146,6 +146,14 @@ def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, 
         if picks:
             return _about_item(plan, links, c, picks[0], state, v), None
 
+    term = unstated(rows, links.cue_text) if rows and not own_subject else ""
+    if term:  # "那合同金额是多少" after "费用标准是多少": the amount those values refer to
+        keep = [r for r in rows if term in for_matching(f"{r.period_value}{r.annual_value}")]
+        owners = list({v.project_for(r).id: v.project_for(r) for r in keep}.values())
+        return Plan(Op.LOOKUP, Measure.INDICATOR_VALUE,
+                    Scope(projects=[p.project for p in owners], project_ids=[p.id for p in owners],
+                          indicators=list(dict.fromkeys(r.indicator for r in keep)), indicator_ids=[r.id for r in keep],
+                          previous=True), confidence=0.7), None
     if c.count == "items" and not own_subject and (rows or previous):
         # "一共几个": the rows (or else the projects) the last answer listed
         if rows:

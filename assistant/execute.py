@@ -528,19 +528,30 @@ def op_pair(plan: Plan, sel: Selection, ctx: Context) -> Result:
 
 
 def _versus(plan: Plan, sel: Selection, ctx: Context) -> Result:
-    """The scoped projects' amount against another department's table (its printed 合计 when it has one)."""
+    """Named projects against another department's whole table (its printed 合计 when it has one), in the
+    order the question says them: `plan.scope` is the first operand, `plan.versus` the second."""
     assert plan.versus is not None
-    other = select(plan.versus, ctx)
-    a = sum(v for _, v in _numbers(plan, sel.projects, ctx))
-    tables = table_values(plan.versus, other.projects, ctx)
-    if not sel.projects or not tables:
-        return _result(plan, sel, found=False, problem="need_two", detail=str(len(sel.projects) + len(tables)))
-    b = sum(t[1] for t in tables)
+    sides = [(plan, sel), (plan.versus, select(plan.versus, ctx))]
+    projects: list[Project] = []
+    tables: list[tuple[str, float, list[Project]]] = []
+    terms: list[float] = []
+    for side, chosen in sides:
+        if side.scope.names_projects:
+            projects += chosen.projects
+            terms.append(sum(v for _, v in _numbers(plan, chosen.projects, ctx)))
+        else:
+            mine = table_values(replace(side, measure=Measure.AMOUNT, column=plan.column), chosen.projects, ctx)
+            tables += mine
+            terms.append(sum(t[1] for t in mine))
+    if not projects or not tables:
+        return _result(plan, sel, found=False, problem="need_two", detail=str(len(projects) + len(tables)))
+    a, b = terms
     if plan.op is Op.RATIO and b == 0:
         return _result(plan, sel, found=False, problem="zero_whole")
-    number = a / b if plan.op is Op.RATIO else a - b
-    return _result(plan, sel, projects=sel.projects, values=_numbers(plan, sel.projects, ctx), number=number,
-                   terms=[a, b], tables=tables)
+    result = _result(plan, sel, projects=projects, values=_numbers(plan, projects, ctx), terms=terms, tables=tables,
+                     number=a / b if plan.op is Op.RATIO else a - b)
+    result.detail = "" if plan.scope.names_projects else "table_first"
+    return result
 
 
 _NUMBER_IN = re.compile(r"(\d+(?:\.\d+)?)\s*(%|[^\d\s,,;;、。]{0,2})")

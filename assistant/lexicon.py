@@ -124,7 +124,8 @@ COUNT_INDICATORS = re.compile(r"(几|多少)(个|项|条)?[^,,。?]{0,6}?指标|
                               r"|指标(的)?(数量|个数|总数|条数)|(设|设置|设了|列了)(了)?(几|多少)(个|项|条)")
 # "扶贫经费是多少", "信创多少": a project's money when nothing else is asked of it (Ⓟ: a masked project name,
 # understand.PROJECT_MARK).
-PROJECT_MONEY = re.compile(r"Ⓟ(的)?(经费|资金|款|钱|费用)?(是|有|为|共|总共|一共)?多少(钱|万)?[?呢]?$|(经费|资金)(是|有|为)多少")
+PROJECT_MONEY = re.compile(r"Ⓟ(的)?(经费|资金|款|钱|费用)?(分别|各自|各|都)?(是|有|为|共|总共|一共)?多少(钱|万)?[?呢]?$"
+                           r"|(经费|资金)(是|有|为)多少")
 COUNT_BOUND = re.compile(r"指标(数|数量|个数|条数)?.{0,2}?(超过|多于|大于|不少于|至少|少于|小于|不到|不超过|低于)"
                          r"\s*(\d+|[一二两三四五六七八九十])\s*(个|条|项)")
 LISTS_INDICATORS = re.compile(r"(哪些|什么|哪几个|哪几条|啥)(?!项目)[^,,。?项]{0,8}?指标")

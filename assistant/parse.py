@@ -14,11 +14,11 @@ it lowers the confidence, and a name that fits several projects becomes a clarif
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assistant import lexicon as lx
 from assistant.plan import INDICATOR_CONDITIONS, Cond, Condition, Measure, Op, Plan, Scope
-from assistant.understand import Links, has_any, link, topic
+from assistant.understand import Links, department_forms, has_any, link, topic
 from assistant.vocabulary import Vocabulary
 
 _GROUPABLE = frozenset({Op.SUM, Op.COUNT, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.LIST, Op.AVERAGE, Op.DIFFERENCE, Op.RATIO})
@@ -409,7 +409,8 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
     has_row_conditions = bool(c.conditions)
     if measure in (Measure.FUNDING, Measure.GOAL) and links.departments and not named and not c.described:
         return Op.LIST, 0.7  # "工商联的预算都是财政拨款吗": every project of the department
-    if measure is Measure.FUNDING and not named and (c.across or c.plural_ref or "都" in links.cue_text):
+    if measure is Measure.FUNDING and not named and (c.across or c.plural_ref or "都" in links.cue_text
+                                                     or lx.ALL_FROM.search(links.cue_text)):
         return Op.LIST, 0.75  # "这些项目的钱都是财政拨款吗": every project's sources
     if c.exists and measure is Measure.FUNDING:
         return Op.LOOKUP, 0.8
@@ -443,6 +444,11 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
     if measure is Measure.INDICATOR_COUNT:
         return Op.COUNT, 0.6
     return Op.SEARCH, 0.3
+
+
+def _position(links: Links, department: str) -> int:
+    """Where the question first names a department (any of its forms)."""
+    return min((i for f in department_forms(department) if (i := links.text.find(f)) >= 0), default=len(links.text))
 
 
 def other_departments(links: Links) -> list[str]:
@@ -497,11 +503,16 @@ def compose(links: Links, c: Cues) -> Plan:
         plan.per = c.per
     others = other_departments(links)
     if op in (Op.DIFFERENCE, Op.RATIO) and others and plan.measure not in (Measure.INDICATOR_VALUE, Measure.WEIGHT):
+        # "村组干部报酬是白云区工商联全部项目合计的几倍": one operand is that department's whole table, the
+        # other the project; in the order the question says them.
         plan.measure = Measure.AMOUNT
-        # "村组干部报酬是白云区工商联全部项目合计的几倍": the second operand is that department's table
-        plan.versus = Plan(Op.SUM, Measure.AMOUNT, Scope(departments=others, years=list(links.years)),
-                           column=plan.column, unit=plan.unit, confidence=plan.confidence)
-        plan.scope.departments = [d for d in plan.scope.departments if d not in others]
+        table = Scope(departments=others, years=list(links.years))
+        project = replace(plan.scope, departments=[d for d in plan.scope.departments if d not in others])
+        department_first = _position(links, others[0]) < links.text.find(links.matches[0].text)
+        first, second = (table, project) if department_first else (project, table)
+        plan.scope = first
+        plan.versus = Plan(Op.LOOKUP if second is project else Op.SUM, Measure.AMOUNT, second, column=plan.column,
+                           unit=plan.unit, confidence=plan.confidence)
     plan.position = op is Op.SORT and c.rank_of
     if op is Op.RATIO and lx.RATIO_PERCENT.search(links.cue_text):
         plan.unit = "%"

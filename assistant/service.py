@@ -183,11 +183,12 @@ class Assistant:
         """A lookup that fits several projects: each one's answer, side by side, before asking which
         (never a number combining them). None for operations that would combine the options."""
         plan, pending = turn.plan, turn.pending
-        if pending is None or plan.op is not Op.LOOKUP or plan.measure not in _PROJECT_MEASURES \
+        if pending is None or plan.op not in (Op.LOOKUP, Op.LIST, Op.EXISTS) or plan.measure not in _PROJECT_MEASURES \
                 or len(pending.choices) > A.MAX_PROJECTS:
             return None
         ids = [i for chosen in pending.choices.values() for i in chosen]
-        each = replace(plan, scope=replace(plan.scope, project_ids=ids, projects=[], previous=False))
+        op = Op.LOOKUP if plan.op is Op.LIST else plan.op  # a list of one project's rows, for each project
+        each = replace(plan, op=op, scope=replace(plan.scope, project_ids=ids, projects=[], previous=False))
         result = execute(each, Context(v, self.index, timings, turn.topic, turn.question))
         return A.write(result, v) if result.found else None
 
@@ -246,7 +247,7 @@ class Assistant:
         if c.domain or c.quantity or c.conditions or (c.ops and (c.amount or c.indicator_word)):
             return False
         q = links.text.rstrip("?!。")
-        if state.active and (c.single_ref or c.plural_ref or links.ordinal is not None or q.endswith("呢")
+        if state.active and (c.single_ref or c.plural_ref or links.ordinal is not None or q.endswith("呢") or c.count
                              or (len(q) <= 6 and (c.amount or c.funding or c.goal or c.value or c.listing))):
             return False
         # No name, no domain word: words shared with some row keep it in scope, or (when it is shaped

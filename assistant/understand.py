@@ -279,6 +279,13 @@ def _excluded(q: str, name: str) -> bool:
     return at >= 0 and bool(lx.EXCLUDE_BEFORE.search(q[max(0, at - 3):at]) or lx.EXCLUDE_AFTER.match(q[at + len(name):]))
 
 
+def _said_as_theirs(q: str, name: str, departments: list[str]) -> bool:
+    """"白云区工商联的招商经费": the name follows a named department directly (a project asked of it)."""
+    at = q.find(name)
+    head = q[:at] if at >= 0 else ""
+    return any(re.search(re.escape(f) + r"(的|之)?(项目)?$", head) for d in departments for f in department_forms(d))
+
+
 def _paired(matches: list[ProjectMatch], q: str, departments: list[str]) -> list[ProjectMatch]:
     """"A局的X和B局的Y": a name found in several of the departments named belongs to the one named nearest
     before it (or, failing that, right after it)."""
@@ -434,9 +441,37 @@ def _loose_mention(q: str, rows: list[Indicator]) -> list[Indicator]:
         scored[for_matching(r.indicator)] = (max(score, best), [*same, r])
     ranked = sorted(scored.values(), key=lambda t: -t[0])
     if not ranked or ranked[0][0] < LOOSE_NAME:
-        return []
+        return _in_order_mention(q, rows)
     # Names about equally close ("促进集体经济发展": 促进村… and 促进农村…) are all kept: the answer shows each.
     return [r for score, rows in ranked if ranked[0][0] - score < LOOSE_MARGIN for r in rows]
+
+
+def _common_subsequence(a: str, b: str) -> int:
+    """Length of the longest common subsequence (characters in the same order, gaps allowed)."""
+    previous = [0] * (len(b) + 1)
+    for ch in a:
+        current = [0]
+        for j, other in enumerate(b):
+            current.append(previous[j] + 1 if ch == other else max(previous[j + 1], current[j]))
+        previous = current
+    return previous[-1]
+
+
+def _in_order_mention(q: str, rows: list[Indicator]) -> list[Indicator]:
+    """A long indicator name said with words left out, in order ("巩固脱贫成果" for 巩固拓展脱贫攻坚成果): most of
+    its characters, in order, and clearly more than any other name of the project."""
+    scored: dict[str, tuple[int, list[Indicator]]] = {}
+    for r in rows:
+        names = {for_matching(r.indicator), for_matching(r.reading)} - {""}
+        best = max((n for n in names if len(n) >= 6), key=lambda n: _common_subsequence(n, q) / len(n), default="")
+        common = _common_subsequence(best, q) if best else 0
+        if common >= 5 and common / len(best) >= 0.6:
+            key = for_matching(r.indicator)
+            scored[key] = (max(common, scored.get(key, (0, []))[0]), [*scored.get(key, (0, []))[1], r])
+    ranked = sorted(scored.values(), key=lambda t: -t[0])
+    if not ranked or (len(ranked) > 1 and ranked[0][0] - ranked[1][0] < 2):
+        return []
+    return ranked[0][1]
 
 
 def link(question: str, vocab: Vocabulary, within: list[str] | None = None) -> Links:
@@ -464,13 +499,15 @@ def link(question: str, vocab: Vocabulary, within: list[str] | None = None) -> L
         for form in sorted(department_forms(d), key=len, reverse=True):
             unnamed = unnamed.replace(form, "|")
     links.matches = together(match_projects(unnamed, candidates))
-    if links.departments and links.matches:
-        # "A局的X是Y的几倍": Y may be another department's; full names only, outside the named departments.
+    if links.departments:
+        # "A局的X是Y的几倍", "村组干部报酬比白云区工商联合计多多少": a full name outside the named departments,
+        # unless it is said as one of theirs ("白云区工商联的X").
         rest = unnamed
         for m in links.matches:
             rest = rest.replace(m.text, "|")
         others = [vocab.projects[n] for n in vocab.named_in(rest)]
-        extra = [m for m in match_projects(rest, others) if m.strong and len(m.text) >= 4]
+        extra = [m for m in match_projects(rest, others) if m.strong and len(m.text) >= 4
+                 and not _said_as_theirs(q, m.text, links.departments)]
         links.matches = together(links.matches + extra)
     if len(links.departments) >= 2:
         links.matches = _paired(links.matches, q, links.departments)
