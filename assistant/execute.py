@@ -209,9 +209,10 @@ def _values(plan: Plan, sel: Selection, ctx: Context) -> Result:
     named = s.names_projects or (s.previous and ctx.previous_projects)
     if not named:
         hits = search(ctx.index, ctx.topic or "指标值", Filters(departments=s.departments), k=8, timings=ctx.timings)
-        first = hits[0].record if hits else None
-        if isinstance(first, Project) and _goal_states_it(first, ctx.vocab.indicators_of(first), ctx):
-            result = _result(plan, sel, projects=[first])  # the fact is in a project's goal text
+        near = list({p.id: p for h in hits[:3] if (p := ctx.vocab.project_of.get(project_key(h.record)))}.values())
+        stating = [p for p in near if _goal_states_it(p, ctx.vocab.indicators_of(p), ctx)]
+        if len(stating) == 1:  # the fact is in a project's goal text
+            result = _result(plan, sel, projects=stating)
             result.plan = replace(plan, op=Op.LOOKUP, measure=Measure.GOAL)
             return result
         rows = _same_indicator([h.record for h in hits if isinstance(h.record, Indicator)][:5])
@@ -248,8 +249,8 @@ def _values(plan: Plan, sel: Selection, ctx: Context) -> Result:
 
 
 
-GOAL_OVER_ROWS = 1.5  # the goal's BM25 score over the best row's, for the goal to be what a value question asks
-GOAL_MIN_SCORE = 3.0
+GOAL_OVER_ROWS = 1.5  # how many more of the question's character pairs the goal must share than any row
+GOAL_MIN_PAIRS = 4
 
 
 def unstated(rows: list[Indicator], question: str) -> str:
@@ -265,15 +266,20 @@ def unstated(rows: list[Indicator], question: str) -> str:
     return ""
 
 
+def _pairs(text: str) -> set[str]:
+    text = for_matching(text)
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
 def _goal_states_it(p: Project, rows: list[Indicator], ctx: Context) -> bool:
-    """The question's own words fit the project's goal text far better than any of its indicator rows."""
+    """The question's own words fit the project's goal text far better than any of its indicator rows
+    (counted in character pairs shared with the question, which do not saturate as BM25 scores do)."""
     if len(ctx.topic) < 4 or not p.goal:
         return False
-    scores = ctx.index.lexical(ctx.topic)
-    position = ctx.vocab.catalog.position
-    goal = float(scores[position[p.id]])
-    best = max((float(scores[position[i.id]]) for i in rows if i.id in position), default=0.0)
-    return goal >= GOAL_MIN_SCORE and goal >= GOAL_OVER_ROWS * best
+    asked = _pairs(ctx.topic)
+    goal = len(asked & _pairs(p.goal))
+    best = max((len(asked & _pairs(f"{i.indicator}{i.period_value}{i.annual_value}")) for i in rows), default=0)
+    return goal >= GOAL_MIN_PAIRS and goal >= GOAL_OVER_ROWS * best and goal > best + 1
 
 
 def _by_unit(rows: list[Indicator], topic: str) -> Indicator | None:

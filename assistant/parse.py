@@ -335,8 +335,14 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
         return Measure.PROJECTS, 0.8  # "哪个部门的项目最多"
     if c.sum and named and not c.amount and re.search(r"(几|多少)(个|家|名|次|台|套|场)(?!项目|指标)", links.cue_text):
         return Measure.INDICATOR_VALUE, 0.7  # "要走访多少个单位,…加一起": counted things a value states
+    if (c.share or c.share_weak) and not (c.amount or c.column_named or named or links.departments) \
+            and not (c.sum or c.average or c.difference or c.ratio or c.sort or c.top or c.maximum or c.minimum) \
+            and len(topic(links)) >= 6:
+        return Measure.INDICATOR_VALUE, 0.5  # "要替换的终端设备占多大比例": a proportion some row states, not money
     if aggregate or c.maximum or c.minimum:
         return Measure.AMOUNT, 0.6  # "哪个最多", "加起来多少": about money unless said otherwise
+    if c.indicator_word and named and not c.listing and has_any(links.cue_text, lx.VALUE_FIELDS):
+        return Measure.INDICATOR_VALUE, 0.7  # "巩固成果那个指标的实施周期值": a value, of the row the words fit
     if c.indicator_word:
         return Measure.INDICATORS, 0.7
     if c.value and (named or links.departments):

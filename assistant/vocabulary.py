@@ -63,7 +63,9 @@ class Vocabulary:
             if ind.reading and for_matching(ind.reading) != for_matching(ind.indicator):
                 self.by_name[for_matching(ind.reading)].append(ind)  # 巩固拓展脱贫攻坚成果 for OCR's 股贫
             for value in {for_matching(ind.period_value), for_matching(ind.annual_value)}:
-                if 2 <= len(value) <= 12 and re.search(r"\d", value) and re.search(r"[^\d%.]", value):
+                # "≤3名", "2台", and a bound that names what it bounds ("≤合同金额")
+                if 2 <= len(value) <= 12 and ((re.search(r"\d", value) and re.search(r"[^\d%.]", value))
+                                              or re.match(r"[≤≥<>]\D{2,}$", value)):
                     self.by_value[value].append(ind)
         self.forms = [(for_matching(p.project), for_matching(short_name(p.project))) for p in self.projects]
         self.by_form = defaultdict(list)
