@@ -602,7 +602,7 @@ def w_average(d: Draft, r: Result, v: Vocabulary) -> None:
     n = len(r.values)
     if plan.measure in (Measure.INDICATOR_COUNT, Measure.INDICATORS):
         total = sum(r.terms)
-        d.say(f"{n}个项目平均每个设置绩效指标 {r.number:.2f}条({count(total)} ÷ {n} = {r.number:.2f})"
+        d.say(f"{n}个项目平均每个设置绩效指标 {r.number:.2f}条({count(total)} ÷ {n} = {r.number:.2f}){_unread_note(r)}"
               f"{d.refs(p for p, _ in r.values[:MAX_LIST])}。")
         return
     if r.duplicates:  # two tables of one department and year: one average per file

@@ -441,7 +441,9 @@ def op_average(plan: Plan, sel: Selection, ctx: Context) -> Result:
     if not values:
         return _result(plan, sel, found=False, problem="no_values")
     mean = sum(v for _, v in values) / len(values)
-    return _result(plan, sel, projects=sel.projects, values=values, number=mean, terms=[v for _, v in values])
+    counts = plan.measure in (Measure.INDICATOR_COUNT, Measure.INDICATORS)
+    return _result(plan, sel, projects=sel.projects, values=values, number=mean, terms=[v for _, v in values],
+                   unread=_unread(plan, sel.projects, ctx) if counts else [])
 
 
 def op_extreme(plan: Plan, sel: Selection, ctx: Context) -> Result:

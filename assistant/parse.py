@@ -230,7 +230,7 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
         out.append(Condition(Cond.VALUE_CONTAINS, links.value_token))
     out.extend(Condition(Cond.EXCLUDES, name) for m in links.excluded for name in m.names)
     # Several rows or projects are asked for, not the one a description means ("跟保障有关的那个项目花多少钱").
-    about = lx.ABOUT.search(q) and not links.matches and not links.mentions and not links.unknown_name \
+    about = lx.ABOUT.search(q) and not links.matches and not links.mentions and not links.unknown_name and not c.goal \
         and (c.listing or c.exists or c.count or "哪" in q or not c.value) and not has_any(q, lx.ONE_DESCRIBED)
     word = _about_word(links) if about else ""
     rows, projects = "指标" in q or "考核" in q, "项目" in q or "经费" in q
