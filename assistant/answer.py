@@ -1083,6 +1083,10 @@ def describe(plan: Plan) -> str:
         (Op.MAX, Measure.AMOUNT): f"{subject}中预算最高的是哪个",
         (Op.MIN, Measure.AMOUNT): f"{subject}中预算最低的是哪个",
         (Op.SORT, Measure.AMOUNT): f"{subject}按预算排序",
+        (Op.PER_UNIT, Measure.AMOUNT): f"{subject}平均每{plan.per}多少钱",
+        (Op.LOOKUP, Measure.WEIGHT): f"{subject}的指标权重是多少",
+        (Op.SUM, Measure.WEIGHT): f"{subject}的指标权重合计是多少",
+        (Op.COUNT, Measure.PROJECTS): f"{subject}有几个",
     }
     return texts.get((op, m), f"{subject}:{op.value}/{m.value}")
 

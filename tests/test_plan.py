@@ -41,6 +41,18 @@ def test_plan_json_round_trips_and_rejects_unknown_keys_and_values() -> None:
         Plan.from_json(deep)
 
 
+def test_a_second_operand_and_a_unit_survive_json_and_are_validated() -> None:
+    plan = Plan(Op.RATIO, Measure.AMOUNT, Scope(projects=["村组干部报酬"]),
+                versus=Plan(Op.SUM, Measure.AMOUNT, Scope(departments=["广州市白云区工商业联合会"])))
+    assert Plan.from_json(plan.to_json()) == plan
+    per = Plan(Op.PER_UNIT, Measure.AMOUNT, Scope(projects=["信创工作经费"]), per="台")
+    assert Plan.from_json(per.to_json()).per == "台"
+    with pytest.raises(PlanError, match="per"):
+        Plan.from_json({"op": "per_unit", "per": 5})
+    with pytest.raises(PlanError, match="versus"):
+        Plan.from_json({"op": "ratio", "versus": {"op": "drop"}})
+
+
 @given(op=st.sampled_from(list(Op)), measure=st.sampled_from(list(Measure)), column=st.sampled_from(COLUMNS),
        k=st.integers(0, 100), names=st.lists(st.text(min_size=1, max_size=20), max_size=5),
        years=st.lists(st.integers(2000, 2049), max_size=3), previous=st.booleans())
