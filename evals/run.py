@@ -75,9 +75,9 @@ def set_for(path: Path) -> GoldSet | None:
     return next((s for s in SETS if s.path.resolve() == path.resolve()), None)
 
 
-def scratch_index(tables: list[Path] | tuple[Path, ...], home: Path) -> Index:
-    """An index of exactly `tables` in a scratch data directory, sharing the user's embedding cache
-    (a table embedded once stays embedded). Raises ValueError naming a missing path or a failed file."""
+def scratch_index(tables: list[Path] | tuple[Path, ...], home: Path, embedding_cache: Any = None) -> Index:
+    """An index of exactly `tables` in a scratch data directory, sharing the user's embedding cache (or the
+    one given): a table embedded once stays embedded. Raises ValueError naming a missing path or a failed file."""
     from index.cache import EmbeddingCache
     from index.embedding import model_key
     from settings import Settings
@@ -87,8 +87,8 @@ def scratch_index(tables: list[Path] | tuple[Path, ...], home: Path) -> Index:
         raise ValueError(f"--tables: 找不到 {'、'.join(missing)}")
     default = Settings()
     settings = Settings(home=home, collection="evals-tables", chroma_url="", embed_model=default.embed_model)
-    index = Index(settings, embedding_cache=EmbeddingCache(default.cache_dir / "embeddings.sqlite3",
-                                                           model_key(default.embed_model)))
+    cache = embedding_cache or EmbeddingCache(default.cache_dir / "embeddings.sqlite3", model_key(default.embed_model))
+    index = Index(settings, embedding_cache=cache)
     reports = index.build([Path(t) for t in tables])
     failed = [f"{r.source}: {r.error}" for r in reports if r.status == "error"]
     if failed:
@@ -98,11 +98,12 @@ def scratch_index(tables: list[Path] | tuple[Path, ...], home: Path) -> Index:
     return index
 
 
-def with_tables(tables: list[Path] | tuple[Path, ...]) -> tuple[Index, tempfile.TemporaryDirectory[str]]:
+def with_tables(tables: list[Path] | tuple[Path, ...], embedding_cache: Any = None
+                ) -> tuple[Index, tempfile.TemporaryDirectory[str]]:
     """A scratch index of `tables` and the directory holding it (clean it up when done)."""
     tmp = tempfile.TemporaryDirectory(prefix="jixiao-evals-")
     try:
-        return scratch_index(tables, Path(tmp.name)), tmp
+        return scratch_index(tables, Path(tmp.name), embedding_cache), tmp
     except BaseException:
         tmp.cleanup()
         raise
