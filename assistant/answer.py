@@ -489,8 +489,10 @@ def w_count(d: Draft, r: Result, v: Vocabulary) -> None:
             d.say(f"{who}没有设置{asked}{d.ref(p) if p else ''}。")
             return
         total = count(r.number) if r.unread and r.number is not None else str(n)
-        d.say(f"{who}共设置了{total}条{asked}{d.ref(p) if p else ''}{_unread_note(r, one=True)}:")
+        d.say(f"{who}共设置了{total}条{asked}{_unread_note(r, one=True)}:")
         d.listing((indicator_line(d, i, field_name=plan.value_field) for i in r.rows), n)
+        if p is not None:  # the count is read off the project's row (its 绩效指标 cell): cited too
+            d.say(f"以上均出自{who}的绩效指标栏{d.ref(p)}。")
         return
     if n == 0:
         d.found = False
