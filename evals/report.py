@@ -79,6 +79,15 @@ def _print_single(report: dict[str, Any], gold: Path, tables: list[str], systems
     print(f"\nchart: {png}")
 
 
+def _saved(settings: Settings, name: str, report: dict[str, Any], as_json: bool) -> bool:
+    """Write the report under reports/; with --json also print it (True: nothing else to print)."""
+    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    (settings.reports_dir / name).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False))
+    return as_json
+
+
 def main_run(args: argparse.Namespace) -> int:
     """One gold file (against --tables, the tables a known set was written for, or the user's index),
     or with no --gold every known set side by side, each against its own tables."""
@@ -117,11 +126,7 @@ def main_run(args: argparse.Namespace) -> int:
     finally:
         if scratch is not None:
             scratch.cleanup()
-    settings.reports_dir.mkdir(parents=True, exist_ok=True)
-    (settings.reports_dir / "eval.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    if getattr(args, "json", False):
-        print(json.dumps(report, ensure_ascii=False))
-    else:
+    if not _saved(settings, "eval.json", report, getattr(args, "json", False)):
         _print_single(report, gold, report["tables"], systems, png)
     return 1 if report.get("gate", {}).get("failed") else 0
 
@@ -164,11 +169,7 @@ def main_all(args: argparse.Namespace, settings: Settings, systems: tuple[str, .
     finally:
         for tmp in scratches:
             tmp.cleanup()
-    settings.reports_dir.mkdir(parents=True, exist_ok=True)
-    (settings.reports_dir / "eval-all.json").write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
-    if getattr(args, "json", False):
-        print(json.dumps(out, ensure_ascii=False))
-    else:
+    if not _saved(settings, "eval-all.json", out, getattr(args, "json", False)):
         print(sets_table(out["sets"]))
         for name, report in out["sets"].items():
             for f in report["failures"]:
