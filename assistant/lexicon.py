@@ -144,7 +144,9 @@ ASSESSED = re.compile(r"考核(点|什么|啥|哪些|内容|项目有哪些)")  
 # "一共几个", "有多少条": how many things the last answer listed (no noun, no money).
 BARE_COUNT = re.compile(r"^[^钱万元预算金额经费资金]{0,5}?(几|多少)(个|条|项|种)(呢|啊|吧|呀)?$")
 # "这两个一共多少", "两者相差多少": a plural reference with a count.
-WANTED = re.compile(r"(这|那|上面|前面|刚才)?(两|二|俩|三)(个|者|项)?(项目)?(加|一共|合计|相差|差|比|的|总|哪)")
+WANTED = re.compile(r"(这|那|上面|前面|刚才)?(?<![前第])(两|二|俩|三)(个|者|项)?(项目)?(加|一共|合计|相差|差|比|的|总|哪)")
+# Words holding 其 that point at nothing ("其余项目", "其他", "尤其").
+NOT_A_PRONOUN = r"其余|其他|其它|其实|尤其|极其|及其"
 PAIR_REF = ("两者", "二者", "它俩", "这俩")
 
 # "哪个部门预算最多", "各部门预算分别是多少": the operation over each department's table.

@@ -164,7 +164,7 @@ def read_cues(links: Links) -> Cues:
     annual, period = has_any(q, lx.ANNUAL_WORDS), has_any(q, lx.PERIOD_WORDS)
     c.value_field = "annual" if annual and not period else "period" if period and not annual else ""
     c.described = has_any(q, lx.DESCRIBED)
-    c.single_ref = has_any(q, lx.SINGLE_REF)
+    c.single_ref = has_any(re.sub(lx.NOT_A_PRONOUN, "", q), lx.SINGLE_REF)
     if c.single_ref and c.described and not has_any(q, ("它", "其", "该")):
         # "给雇员发钱的那个项目": a description, not a pointer back at the conversation.
         head = re.split("|".join(lx.DESCRIBED), q)[0]
