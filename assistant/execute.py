@@ -57,6 +57,9 @@ class Result:
     by_source: list[tuple[str, float, float]] = field(default_factory=list)  # share per document: (source, part, whole)
     tables: list[tuple[str, float, list[Project]]] = field(default_factory=list)  # per document: (source, value, rows)
     lacking: list[Project] = field(default_factory=list)  # all_have: projects without
+    unread: list[tuple[Project, list[int]]] = field(default_factory=list)  # items a table lists but OCR lost
+    listed: dict[str, float] = field(default_factory=dict)  # per document: its projects' sum, where its 合计 differs
+    parts: list[str] = field(default_factory=list)  # quantities a text states ("8套", "1台"), as added
     then: Result | None = None
 
 
@@ -95,14 +98,15 @@ def select(plan: Plan, ctx: Context) -> Selection:
         projects = [p for d in dict.fromkeys(s.departments) for p in v.of_department.get(d, [])]
     else:
         projects = list(v.projects)
-    if s.departments:
+    exact = bool(s.project_ids)  # rows linked one by one (each name to its own department and year)
+    if s.departments and not exact:
         projects = [p for p in projects if p.department in s.departments]
     if s.years:
         in_year = [p for p in projects if p.year in s.years]
         if not in_year and projects:
             years = sorted({p.year for p in projects if p.year})
             return Selection([], [], "no_year", "、".join(f"{y}年" for y in years))
-        projects = in_year
+        projects = projects if exact else in_year
     considered = len(projects)
     for cond in s.conditions:
         if cond.kind in PROJECT_CONDITIONS:
@@ -143,11 +147,21 @@ def amount_of(p: Project, column: str) -> float | None:
 
 
 def _numbers(plan: Plan, projects: list[Project], ctx: Context) -> list[tuple[Project, float]]:
-    """The per-project number a plan measures: an amount column or an indicator count."""
+    """The per-project number a plan measures: an amount column or an indicator count (the items the
+    table lists, when no category narrows them: an item lost to OCR still counts)."""
     if plan.measure is Measure.INDICATOR_COUNT or (plan.measure is Measure.INDICATORS):
+        if not plan.scope.has_category:
+            return [(p, float(ctx.vocab.listed(p)[0])) for p in projects]
         return [(p, float(len([i for i in ctx.vocab.indicators_of(p)
                                if _in_category(i, plan.scope.level1, plan.scope.level2)]))) for p in projects]
     return [(p, a) for p in projects if (a := amount_of(p, plan.column)) is not None]
+
+
+def _unread(plan: Plan, projects: list[Project], ctx: Context) -> list[tuple[Project, list[int]]]:
+    """Projects whose table lists indicator items no row was read from (a count without a category)."""
+    if plan.scope.has_category or plan.scope.conditions or plan.scope.indicators or plan.scope.indicator_ids:
+        return []
+    return [(p, lost) for p in projects if (lost := ctx.vocab.listed(p)[1])]
 
 
 def _result(plan: Plan, sel: Selection, **kw: object) -> Result:
@@ -163,7 +177,8 @@ def op_lookup(plan: Plan, sel: Selection, ctx: Context) -> Result:
     if m in (Measure.AMOUNT, Measure.FUNDING, Measure.GOAL, Measure.PROJECTS):
         return _result(plan, sel, projects=sel.projects)
     if m is Measure.INDICATOR_COUNT:
-        return _result(plan, sel, projects=sel.projects, values=_numbers(plan, sel.projects, ctx))
+        return _result(plan, sel, projects=sel.projects, values=_numbers(plan, sel.projects, ctx),
+                       unread=_unread(plan, sel.projects, ctx))
     if m is Measure.INDICATORS:
         by_project: dict[ProjectKey, list[Indicator]] = {}
         for i in sel.rows:  # grouped once: a scan per project costs seconds over 10k projects
@@ -179,7 +194,11 @@ def _values(plan: Plan, sel: Selection, ctx: Context) -> Result:
     project the question means (by the unit it asks in, then by meaning)."""
     s = plan.scope
     if s.indicators or s.indicator_ids or s.conditions or (s.previous and ctx.previous_rows and not s.project_ids):
-        return _result(plan, sel, rows=sel.rows, projects=_projects_of(sel.rows, ctx), found=bool(sel.rows))
+        result = _result(plan, sel, rows=sel.rows, projects=_projects_of(sel.rows, ctx), found=bool(sel.rows))
+        term = unstated(sel.rows, ctx.question)
+        if term:  # "≤合同金额, 那合同金额到底多少": the value refers to an amount the table does not give
+            result.found, result.problem, result.detail = False, "unstated", term
+        return result
     if s.has_category:
         if not sel.rows:
             groups = [(p, []) for p in sel.projects]
@@ -189,9 +208,14 @@ def _values(plan: Plan, sel: Selection, ctx: Context) -> Result:
         return _result(plan, sel, rows=sel.rows, projects=_projects_of(sel.rows, ctx))
     named = s.names_projects or (s.previous and ctx.previous_projects)
     if not named:
-        hits = search(ctx.index, ctx.topic or "指标值", Filters(departments=s.departments, kind="indicator"), k=5,
-                      timings=ctx.timings)
-        rows = _same_indicator([h.record for h in hits if isinstance(h.record, Indicator)])
+        hits = search(ctx.index, ctx.topic or "指标值", Filters(departments=s.departments), k=8, timings=ctx.timings)
+        near = list({p.id: p for h in hits[:3] if (p := ctx.vocab.project_of.get(project_key(h.record)))}.values())
+        stating = [p for p in near if _goal_states_it(p, ctx.vocab.indicators_of(p), ctx)]
+        if len(stating) == 1:  # the fact is in a project's goal text
+            result = _result(plan, sel, projects=stating)
+            result.plan = replace(plan, op=Op.LOOKUP, measure=Measure.GOAL)
+            return result
+        rows = _same_indicator([h.record for h in hits if isinstance(h.record, Indicator)][:5])
         return _result(plan, sel, rows=rows, projects=_projects_of(rows, ctx), found=bool(rows))
     if len(ctx.topic) < 2 and not any(u in ctx.question for u in lx.VALUE_UNITS):
         # "信创工作经费的年度目标是多少": nothing narrows it to one row; every row's value, not a guess
@@ -202,6 +226,9 @@ def _values(plan: Plan, sel: Selection, ctx: Context) -> Result:
     for p in sel.projects[:MAX_PROJECTS]:
         rows = ctx.vocab.indicators_of(p)
         pick = _by_unit(rows, ctx.question or ctx.topic)
+        if pick is None and _goal_states_it(p, rows, ctx):
+            goals.append(p)  # "按区委要求要替换多大比例的终端设备": a fact the goal text states
+            continue
         if pick is None and rows:
             hits = search(ctx.index, ctx.topic or p.project, Filters(projects=[p]), k=3, timings=ctx.timings,
                           pool=[p, *rows])
@@ -222,14 +249,51 @@ def _values(plan: Plan, sel: Selection, ctx: Context) -> Result:
 
 
 
+GOAL_OVER_ROWS = 1.5  # how many more of the question's character pairs the goal must share than any row
+GOAL_MIN_PAIRS = 4
+
+
+def unstated(rows: list[Indicator], question: str) -> str:
+    """A term a value refers to without any number ("≤合同金额"), asked for as a number ("合同金额到底多少")."""
+    for r in rows:
+        for value in {for_matching(r.period_value), for_matching(r.annual_value)} - {""}:
+            if re.search(r"\d", value):
+                continue
+            terms = {value[i:j] for i in range(len(value)) for j in range(i + 3, len(value) + 1) if value[i:j] in question}
+            for term in sorted(terms, key=len, reverse=True):
+                if re.search(re.escape(term) + r"(到底|究竟|具体|实际)?(是|有|为)?(多少|几)", question):
+                    return term
+    return ""
+
+
+def _pairs(text: str) -> set[str]:
+    text = for_matching(text)
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _goal_states_it(p: Project, rows: list[Indicator], ctx: Context) -> bool:
+    """The question's own words fit the project's goal text far better than any of its indicator rows
+    (counted in character pairs shared with the question, which do not saturate as BM25 scores do)."""
+    if len(ctx.topic) < 4 or not p.goal:
+        return False
+    asked = _pairs(ctx.topic)
+    goal = len(asked & _pairs(p.goal))
+    best = max((len(asked & _pairs(f"{i.indicator}{i.period_value}{i.annual_value}")) for i in rows), default=0)
+    return goal >= GOAL_MIN_PAIRS and goal >= GOAL_OVER_ROWS * best and goal > best + 1
+
+
 def _by_unit(rows: list[Indicator], topic: str) -> Indicator | None:
-    """"买几台": the one row whose value is counted in 台."""
+    """"买几台": the one row whose value is counted in 台 (a rate such as 人/年 does not count people); else
+    the one row whose name says what is counted ("村组干部一共多少人" → 村组干部230人)."""
     asked = [u for u in lx.VALUE_UNITS if any(f"{w}{u}" in topic for w in ("几", "多少", "几个", "多少个")) or topic.endswith(u)]
     if not asked:
         return None
-    units = lx.SAME_UNIT.get(max(asked, key=len), (max(asked, key=len),))
-    hits = [i for i in rows if any(u in i.period_value or u in i.annual_value for u in units)]
-    return hits[0] if len(hits) == 1 else None
+    unit = max(asked, key=len)
+    units = lx.SAME_UNIT.get(unit, (unit,))
+    hits = [i for i in rows if any(re.search(rf"{u}(?!/)", f"{i.period_value} {i.annual_value}") for u in units)]
+    if len(hits) == 1:
+        return hits[0]
+    return counted_row(rows, unit) if not hits else None
 
 
 def _same_indicator(rows: list[Indicator]) -> list[Indicator]:
@@ -277,8 +341,11 @@ def _group(rows: list[Indicator], ctx: Context) -> list[tuple[Project, list[Indi
 def op_count(plan: Plan, sel: Selection, ctx: Context) -> Result:
     if plan.measure in (Measure.INDICATORS, Measure.INDICATOR_VALUE, Measure.INDICATOR_COUNT):
         groups = _group(sel.rows, ctx)
-        return _result(plan, sel, rows=sel.rows, groups=groups, projects=sel.projects, number=float(len(sel.rows)),
-                       values=[(p, float(len(rows))) for p, rows in groups])
+        unread = _unread(plan, sel.projects, ctx)
+        lost = sum(len(n) for _, n in unread)
+        listed = {p.id: float(ctx.vocab.listed(p)[0]) for p, _ in unread}
+        return _result(plan, sel, rows=sel.rows, groups=groups, projects=sel.projects, number=float(len(sel.rows) + lost),
+                       values=[(p, listed.get(p.id, float(len(rows)))) for p, rows in groups], unread=unread)
     return _result(plan, sel, projects=sel.projects, number=float(len(sel.projects)), found=bool(sel.projects),
                    values=_numbers(replace(plan, measure=Measure.AMOUNT), sel.projects, ctx))
 
@@ -298,11 +365,75 @@ def _documents(plan: Plan, sel: Selection, ctx: Context) -> list[tuple[DocumentI
     return out
 
 
+def printed_total(source: str, ctx: Context) -> float | None:
+    """The total a document prints for its department (合计), when it has one."""
+    doc = ctx.vocab.catalog.document(source)
+    return doc.grand_total if doc is not None else None
+
+
+def table_values(plan: Plan, projects: list[Project], ctx: Context) -> list[tuple[str, float, list[Project]]]:
+    """One number per document: its printed 合计 when the plan asks the whole table's budget (every project of
+    it in scope, the total column), else the sum over the projects in scope."""
+    tables: dict[str, list[Project]] = {}
+    for p in projects:
+        tables.setdefault(p.source, []).append(p)
+    out = []
+    for source, mine in tables.items():
+        whole = plan.measure is Measure.AMOUNT and plan.column == "total" and not plan.scope.conditions \
+            and not plan.scope.names_projects and len(mine) == len([p for p in ctx.vocab.projects if p.source == source])
+        printed = printed_total(source, ctx) if whole else None
+        value = printed if printed is not None else (
+            float(len(mine)) if plan.measure is Measure.PROJECTS else sum(v for _, v in _numbers(plan, mine, ctx)))
+        out.append((source, round(value, 4), mine))
+    return out
+
+
+def quantities(text: str) -> list[tuple[float, str]]:
+    """The counted quantities a text states, in order: "走访企业数≥40家、…≥15个" → [(40, 家), (15, 个)]."""
+    return [(float(n), unit) for n, unit in lx.QUANTITY_TOKEN.findall(for_matching(text))]
+
+
+def _clause(text: str, question: str) -> str:
+    """The clause of a text stating two or more quantities that shares most character pairs with the question."""
+    clauses = [c for c in re.split(r"[,,。;;]", text) if len(quantities(c)) >= 2]
+    pairs = {question[i : i + 2] for i in range(len(question) - 1)}
+    return max(clauses, key=lambda c: sum(1 for i in range(len(c) - 1) if c[i : i + 2] in pairs), default="")
+
+
+def _text_sum(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    """"目标里提到的现有设备一共几台", "商会企业党组织加一起": the quantities one goal clause or one value states,
+    added; a lookup when the text states fewer than two."""
+    if plan.measure is Measure.GOAL:
+        for p in sel.projects[:1]:
+            clause = _clause(for_matching(p.goal), for_matching(ctx.question or ctx.topic))
+            found = quantities(clause)
+            if len(found) >= 2:
+                return _result(plan, sel, projects=[p], number=sum(n for n, _ in found), terms=[n for n, _ in found],
+                               parts=[f"{count_text(n)}{u}" for n, u in found], detail=clause)
+        result = op_lookup(replace(plan, op=Op.LOOKUP), sel, ctx)
+        return result
+    looked = _values(replace(plan, op=Op.LOOKUP), sel, ctx)
+    for row in looked.rows:
+        found = quantities(row.annual_value or row.period_value)
+        if len(found) >= 2:
+            return _result(plan, sel, projects=looked.projects, rows=[row], number=sum(n for n, _ in found),
+                           terms=[n for n, _ in found], parts=[f"{count_text(n)}{u}" for n, u in found])
+    return looked
+
+
+def count_text(n: float) -> str:
+    return str(int(n)) if n == int(n) else f"{n:g}"
+
+
 def op_sum(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    if plan.measure in (Measure.INDICATOR_VALUE, Measure.GOAL):
+        return _text_sum(plan, sel, ctx)
     values = _numbers(plan, sel.projects, ctx)
     total = round(sum(v for _, v in values), 4)
+    counts = plan.measure in (Measure.INDICATOR_COUNT, Measure.INDICATORS)
     return _result(plan, sel, projects=sel.projects, values=values, number=total, terms=[v for _, v in values],
-                   documents=_documents(plan, sel, ctx), found=bool(values))
+                   documents=_documents(plan, sel, ctx), found=bool(values),
+                   unread=_unread(plan, sel.projects, ctx) if counts else [])
 
 
 def op_average(plan: Plan, sel: Selection, ctx: Context) -> Result:
@@ -310,7 +441,9 @@ def op_average(plan: Plan, sel: Selection, ctx: Context) -> Result:
     if not values:
         return _result(plan, sel, found=False, problem="no_values")
     mean = sum(v for _, v in values) / len(values)
-    return _result(plan, sel, projects=sel.projects, values=values, number=mean, terms=[v for _, v in values])
+    counts = plan.measure in (Measure.INDICATOR_COUNT, Measure.INDICATORS)
+    return _result(plan, sel, projects=sel.projects, values=values, number=mean, terms=[v for _, v in values],
+                   unread=_unread(plan, sel.projects, ctx) if counts else [])
 
 
 def op_extreme(plan: Plan, sel: Selection, ctx: Context) -> Result:
@@ -320,8 +453,9 @@ def op_extreme(plan: Plan, sel: Selection, ctx: Context) -> Result:
     pick = max if plan.op is Op.MAX else min
     target = pick(v for _, v in values)
     winners = [p for p, v in values if v == target]
-    rows = [i for p in winners for i in ctx.vocab.indicators_of(p)] if plan.measure is Measure.INDICATOR_COUNT else []
-    return _result(plan, sel, projects=winners, values=values, number=target, rows=rows, scope_size=len(values))
+    counts = plan.measure in (Measure.INDICATOR_COUNT, Measure.INDICATORS)
+    return _result(plan, sel, projects=winners, values=values, number=target, scope_size=len(values),
+                   unread=_unread(plan, winners, ctx) if counts else [])
 
 
 def op_sort(plan: Plan, sel: Selection, ctx: Context) -> Result:
@@ -360,9 +494,13 @@ def op_share(plan: Plan, sel: Selection, ctx: Context) -> Result:
     whole = _whole(part, ctx)
     values = [(p, amount_of(p, plan.column) or 0.0) for p in part]
     by_source = []
+    listed: dict[str, float] = {}
     for source in dict.fromkeys(p.source for p in part):  # one share per document: copies are not added up
         a = sum(v for p, v in values if p.source == source)
         b = sum(amount_of(p, plan.column) or 0.0 for p in whole if p.source == source)
+        printed = printed_total(source, ctx) if plan.column == "total" else None
+        if printed is not None and abs(printed - b) >= 0.005:  # the table's 合计 is the department's budget
+            listed[source], b = b, printed
         if b:
             by_source.append((source, a, b))
     if not by_source:
@@ -373,13 +511,18 @@ def op_share(plan: Plan, sel: Selection, ctx: Context) -> Result:
         by_source = [("", a, b)]
     _, a, b = by_source[0]
     return _result(plan, sel, projects=part, values=values, number=a / b * 100, terms=[a, b], duplicates=dup,
-                   by_source=by_source)
+                   by_source=by_source, listed=listed)
 
 
 def op_pair(plan: Plan, sel: Selection, ctx: Context) -> Result:
-    """difference and ratio: the first project against the second, in the order the question names them."""
+    """difference and ratio: the first project against the second, in the order the question names them;
+    or the projects in scope against `versus` (a department's whole table)."""
+    if plan.versus is not None:
+        return _versus(plan, sel, ctx)
     order = {n: k for k, n in enumerate(plan.scope.projects)}
     projects = sorted(sel.projects, key=lambda p: order.get(p.project, len(order)))
+    if plan.measure is Measure.INDICATOR_VALUE:
+        return _value_pair(plan, sel, projects, ctx)
     values = _numbers(plan, projects, ctx)
     if len(values) != 2:
         return _result(plan, sel, projects=projects, values=values, found=False, problem="need_two",
@@ -390,6 +533,117 @@ def op_pair(plan: Plan, sel: Selection, ctx: Context) -> Result:
             return _result(plan, sel, projects=projects, values=values, found=False, problem="zero_whole")
         return _result(plan, sel, projects=projects, values=values, number=a / b, terms=[a, b])
     return _result(plan, sel, projects=projects, values=values, number=a - b, terms=[a, b])
+
+
+def _versus(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    """Named projects against another department's whole table (its printed 合计 when it has one), in the
+    order the question says them: `plan.scope` is the first operand, `plan.versus` the second."""
+    assert plan.versus is not None
+    sides = [(plan, sel), (plan.versus, select(plan.versus, ctx))]
+    projects: list[Project] = []
+    tables: list[tuple[str, float, list[Project]]] = []
+    terms: list[float] = []
+    for side, chosen in sides:
+        if side.scope.names_projects:
+            projects += chosen.projects
+            terms.append(sum(v for _, v in _numbers(plan, chosen.projects, ctx)))
+        else:
+            mine = table_values(replace(side, measure=Measure.AMOUNT, column=plan.column), chosen.projects, ctx)
+            tables += mine
+            terms.append(sum(t[1] for t in mine))
+    if not projects or not tables:
+        return _result(plan, sel, found=False, problem="need_two", detail=str(len(projects) + len(tables)))
+    a, b = terms
+    if plan.op is Op.RATIO and b == 0:
+        return _result(plan, sel, found=False, problem="zero_whole")
+    result = _result(plan, sel, projects=projects, values=_numbers(plan, projects, ctx), terms=terms, tables=tables,
+                     number=a / b if plan.op is Op.RATIO else a - b)
+    result.detail = "" if plan.scope.names_projects else "table_first"
+    return result
+
+
+_NUMBER_IN = re.compile(r"(\d+(?:\.\d+)?)\s*(%|[^\d\s,,;;、。]{0,2})")
+
+
+def value_number(i: Indicator) -> tuple[float, str] | None:
+    """The number an indicator's target states, with its unit: ≥95% → (95, "%")."""
+    if i.number is not None:
+        return i.number, i.unit
+    text = for_matching(i.annual_value or i.period_value)
+    found = _NUMBER_IN.findall(text)
+    if len(found) != 1:
+        return None
+    return float(found[0][0]), found[0][1]
+
+
+def _value_pair(plan: Plan, sel: Selection, projects: list[Project], ctx: Context) -> Result:
+    """Two projects' targets for the same kind of indicator ("满意度目标高几个百分点"): one row each, one number each."""
+    rows: list[Indicator] = []
+    for p in projects:
+        mine = [i for i in sel.rows if project_key(i) == project_key(p)]
+        if len(mine) != 1 or value_number(mine[0]) is None:
+            return _result(plan, sel, projects=projects, rows=[i for i in sel.rows], found=False, problem="need_two",
+                           detail=str(len(rows)))
+        rows.append(mine[0])
+    if len(rows) != 2:
+        return _result(plan, sel, projects=projects, found=False, problem="need_two", detail=str(len(rows)))
+    (a, ua), (b, ub) = value_number(rows[0]), value_number(rows[1])  # type: ignore[misc]
+    if ua != ub or (plan.op is Op.RATIO and b == 0):
+        return _result(plan, sel, projects=projects, rows=rows, found=False, problem="units_differ")
+    number = a / b if plan.op is Op.RATIO else a - b
+    return _result(plan, sel, projects=projects, rows=rows, number=number, terms=[a, b],
+                   values=[(projects[0], a), (projects[1], b)])
+
+
+def counted_row(rows: list[Indicator], per: str) -> Indicator | None:
+    """The row that counts what a per-unit question divides by: its name says it ("行政村数量", "村组干部230人"),
+    else its value is counted in that unit ("2台"); rates ("人/年") and percentages do not count."""
+    units = lx.SAME_UNIT.get(per, (per,))
+
+    def value(i: Indicator) -> str:
+        return for_matching(i.annual_value or i.period_value)
+
+    countable = [i for i in rows if (n := value_number(i)) is not None and "/" not in value(i) and n[1] != "%"]
+    by_name = [i for i in countable if per in for_matching(i.indicator)]
+    by_unit = [i for i in countable if any(re.search(rf"\d\s*{u}(?!/)", value(i)) for u in units)]
+    for group in (by_name, by_unit):
+        if len(group) == 1 or (group and len({i.indicator for i in group}) == 1):
+            return group[0]
+    return None
+
+
+def op_per_unit(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    """A project's amount ÷ the quantity it counts in the asked unit ("平均每台", "人均", "每个行政村")."""
+    for p in sel.projects[:MAX_PROJECTS]:
+        row = counted_row(ctx.vocab.indicators_of(p), plan.per)
+        amount = amount_of(p, plan.column)
+        count = value_number(row) if row is not None else None
+        if row is None or amount is None or not count or not count[0]:
+            continue
+        return _result(plan, sel, projects=[p], rows=[row], number=amount / count[0], terms=[amount, count[0]])
+    return _result(plan, sel, projects=sel.projects, found=False, problem="no_count", detail=plan.per)
+
+
+def op_weight(plan: Plan, sel: Selection, ctx: Context) -> Result:
+    """Indicator weights (权重/分值): each row's, their sum per project, or the rows weighing most or least."""
+    rows = sel.rows
+    weighted = [i for i in rows if i.weight is not None]
+    projects = _projects_of(rows, ctx) or sel.projects
+    if not weighted:
+        return _result(plan, sel, projects=projects, rows=rows, found=False, problem="no_weight")
+    if plan.op is Op.SUM:
+        groups = _group(weighted, ctx)
+        values = [(p, float(sum(i.weight or 0.0 for i in mine))) for p, mine in groups]
+        return _result(plan, sel, projects=[p for p, _ in groups], rows=weighted, groups=groups, values=values,
+                       number=sum(v for _, v in values))
+    if plan.op in (Op.MAX, Op.MIN):
+        target = (max if plan.op is Op.MAX else min)(i.weight or 0.0 for i in weighted)
+        top = [i for i in weighted if i.weight == target]
+        return _result(plan, sel, projects=_projects_of(top, ctx), rows=top, number=target,
+                       groups=_group(weighted, ctx), scope_size=len(weighted))
+    if plan.op is Op.SORT:
+        weighted = sorted(weighted, key=lambda i: i.weight or 0.0, reverse=plan.order == "desc")
+    return _result(plan, sel, projects=_projects_of(weighted, ctx), rows=weighted, groups=_group(weighted, ctx))
 
 
 def op_all_have(plan: Plan, sel: Selection, ctx: Context) -> Result:
@@ -453,13 +707,8 @@ def op_search(plan: Plan, sel: Selection, ctx: Context) -> Result:
 
 def op_grouped(plan: Plan, sel: Selection, ctx: Context) -> Result:
     """The operation over each department's table instead of each project ("哪个部门预算最多")."""
-    tables: dict[str, list[Project]] = {}
-    for p in sel.projects:
-        tables.setdefault(p.source, []).append(p)
-    rows: list[tuple[str, float, list[Project]]] = []
-    for source, projects in tables.items():
-        value = float(len(projects)) if plan.measure is Measure.PROJECTS else sum(v for _, v in _numbers(plan, projects, ctx))
-        rows.append((source, round(value, 4), projects))
+    rows = table_values(plan, sel.projects, ctx)
+    tables = {source for source, _, _ in rows}
     if not rows:
         return _result(plan, sel, found=False)
     number: float | None = None
@@ -508,9 +757,14 @@ OPERATIONS: dict[Op, Operation] = {
     Op.ALL_HAVE: op_all_have,
     Op.EXISTS: op_exists,
     Op.REVERSE: op_reverse,
+    Op.PER_UNIT: op_per_unit,
     Op.SEARCH: op_search,
     Op.REFUSE: op_refuse,
 }
+
+
+# Measures whose rows answer every operation in one way of their own (weights are read off indicator rows).
+MEASURE_OPERATIONS: dict[Measure, Operation] = {Measure.WEIGHT: op_weight}
 
 
 def execute(plan: Plan, ctx: Context) -> Result:
@@ -521,7 +775,10 @@ def execute(plan: Plan, ctx: Context) -> Result:
     if sel.problem:
         return Result(plan, found=False, problem=sel.problem, detail=sel.detail)
     grouped = plan.group == "department"
-    result = op_grouped(plan, sel, ctx) if grouped else OPERATIONS[plan.op](plan, sel, ctx)
+    if plan.measure in MEASURE_OPERATIONS:
+        result = MEASURE_OPERATIONS[plan.measure](plan, sel, ctx)
+    else:
+        result = op_grouped(plan, sel, ctx) if grouped else OPERATIONS[plan.op](plan, sel, ctx)
     if plan.then is not None and result.found:
         follow = Context(ctx.vocab, ctx.index, ctx.timings, topic=ctx.topic, question=ctx.question,
                          previous_projects=result.projects,

@@ -14,11 +14,11 @@ it lowers the confidence, and a name that fits several projects becomes a clarif
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assistant import lexicon as lx
 from assistant.plan import INDICATOR_CONDITIONS, Cond, Condition, Measure, Op, Plan, Scope
-from assistant.understand import Links, has_any, link
+from assistant.understand import Links, department_forms, has_any, link, topic
 from assistant.vocabulary import Vocabulary
 
 _GROUPABLE = frozenset({Op.SUM, Op.COUNT, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.LIST, Op.AVERAGE, Op.DIFFERENCE, Op.RATIO})
@@ -71,6 +71,8 @@ class Cues:
     rank_of: bool = False  # "预算排第几": where a project stands in the ranking
     wanted: int = 0  # "这两个": how many earlier subjects a plural reference means
     domain: bool = False  # some word of the domain
+    weight: bool = False  # 权重/分值 of indicators
+    per: str = ""  # "平均每台": what a per-unit amount divides by
 
     @property
     def ops(self) -> bool:
@@ -86,6 +88,7 @@ def read_cues(links: Links) -> Cues:
     """Stage 2: operator, measure and condition cues of a linked question."""
     q = links.cue_text
     c = Cues()
+    asks_yes_no = bool(re.search(r"(没|不)[??]?$", q))  # "都有满意度指标没": a yes/no question, not a negation
     c.sum = has_any(q, lx.SUM)
     c.average = has_any(q, lx.AVERAGE)
     c.bounded = bool(lx.BOUNDED.search(q)) and not re.search(r"哪|谁", q)
@@ -104,7 +107,9 @@ def read_cues(links: Links) -> Cues:
         c.count = "indicators"  # "项目的指标数平均是多少"
     if lx.COUNT_THING.search(q.replace("哪几", "哪些")):  # "每个项目有几个指标" counts indicators; "有满意度指标的项目有几个" projects
         c.count = "indicators" if lx.COUNT_INDICATORS.search(q) else "projects"
-    if not c.count and links.has_category and re.search(r"(?<!哪)(几|多少)(个|项|条)(?![^,,。?]{0,4}(台|次|名|人|家))", q):
+    if not c.count and not links.matches and not links.has_category and lx.BARE_COUNT.match(q.rstrip("?!。")):
+        c.count, c.sum = "items", False  # "一共几个": the things just listed (the conversation says which)
+    if not c.count and links.has_category and re.search(r"(?<!哪)(几|多少)(个|项|条)(?![^,,。?]{0,4}(台|次|名|人|家|百分点))", q):
         c.count = "indicators"  # "环境卫生保洁有几个生态效益"
     c.share = has_any(q, lx.SHARE) and not has_any(q, ("占用",))
     c.share_weak = has_any(q, lx.SHARE_WEAK)
@@ -127,10 +132,11 @@ def read_cues(links: Links) -> Cues:
         c.maximum = c.minimum = False
     c.listing = has_any(q, lx.LIST)
     c.exists = has_any(q, lx.EXISTS)
-    c.all_have = bool(lx.ALL_HAVE.search(q)) and has_any(q, (*lx.QUESTION_MARKS, "没有"))
+    c.all_have = bool(lx.ALL_HAVE.search(q)) and (has_any(q, (*lx.QUESTION_MARKS, "没有")) or asks_yes_no) \
+        and not lx.LIST_ALL.search(q)  # "指标都有什么" lists them
     c.reverse = has_any(q, lx.REVERSE)
-    plain = q.replace("有没有", "").replace("是不是", "")
-    for phrase in lx.VAGUE:  # "没法量化" describes values; it does not negate a category
+    plain = re.sub(r"(没|不)[??]?$", "", q.replace("有没有", "").replace("是不是", ""))
+    for phrase in (*lx.NO_NUMBER, *lx.VAGUE):  # "没法量化" describes values; it does not negate a category
         plain = plain.replace(phrase, "")
     c.negation = has_any(lx.EMPTY_ANNUAL.sub("", lx.EMPTY_VALUE.sub("", plain)), lx.NEGATION)
     c.funding = has_any(q, lx.FUNDING)
@@ -147,6 +153,8 @@ def read_cues(links: Links) -> Cues:
         if word in q:
             c.column, c.column_named = column, True
             break
+    if len({column for word, column in lx.COLUMN_WORDS if word in q}) >= 2 or lx.ALL_FROM.search(q):
+        c.funding = True  # "是财政拨款还是其他资金": where the money comes from, not one column
     c.amount = has_any(q, lx.AMOUNT) or (c.column_named and (c.sum or c.average or c.maximum or c.minimum)) \
         or bool(lx.PROJECT_MONEY.search(q)) or (c.column_named and bool(re.search(r"多少|金额|几", q)))
     if lx.YUAN.search(q) and not c.quantity:
@@ -156,7 +164,7 @@ def read_cues(links: Links) -> Cues:
     annual, period = has_any(q, lx.ANNUAL_WORDS), has_any(q, lx.PERIOD_WORDS)
     c.value_field = "annual" if annual and not period else "period" if period and not annual else ""
     c.described = has_any(q, lx.DESCRIBED)
-    c.single_ref = has_any(q, lx.SINGLE_REF)
+    c.single_ref = has_any(re.sub(lx.NOT_A_PRONOUN, "", q), lx.SINGLE_REF)
     if c.single_ref and c.described and not has_any(q, ("它", "其", "该")):
         # "给雇员发钱的那个项目": a description, not a pointer back at the conversation.
         head = re.split("|".join(lx.DESCRIBED), q)[0]
@@ -174,9 +182,34 @@ def read_cues(links: Links) -> Cues:
         c.plural_ref = True
         c.wanted = 3 if wanted and wanted.group(2) == "三" else 2
     c.elliptical = q.rstrip("?").endswith("呢") or len(q.rstrip("?")) <= 6
+    c.weight = has_any(q, lx.WEIGHT)
+    c.per = _per_unit(q)
     c.domain = has_any(q, lx.DOMAIN_WORDS) or c.funding or c.goal or c.amount or c.indicator_word
     c.conditions = _conditions(links, c)
     return c
+
+
+def _per_unit(q: str) -> str:
+    """"平均一台电脑" → 台, "每人一年拿" → 人, "每个行政村" → 行政村; "" when not asked per unit."""
+    m = lx.PER_UNIT.search(q)
+    if m is None:
+        return ""
+    unit, noun = m.group("unit") or "", m.group("noun") or ""
+    if m.group(0).startswith("人均"):
+        return "人"
+    per = noun if unit in ("", "个") and noun else unit
+    if not per or per == "个" or any(per.startswith(w) for w in lx.PER_NOT):
+        return ""
+    return per
+
+
+def _about_word(links: Links) -> str:
+    """"关于绿化的指标" → 绿化: the question's own word, without names, years, cue and filler words."""
+    word = topic(links)
+    for synonym, _ in lx.SYNONYMS:
+        word = word.replace(synonym, "")
+    word = re.sub(lx.DESCRIPTION_FILLER, "", word)
+    return re.sub(r"20\d\d年?|考核|涉|提|是哪个|哪个|啥|什么", "", word)
 
 
 def _conditions(links: Links, c: Cues) -> list[Condition]:
@@ -186,13 +219,23 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
         out.append(Condition(Cond.EMPTY_ANNUAL))
     elif lx.EMPTY_VALUE.search(q) and "指标" in q:
         out.append(Condition(Cond.EMPTY_VALUE))
-    if has_any(q, lx.VAGUE):
+    if has_any(q, lx.NO_NUMBER):  # "定性描述、没有具体数字的": no number, which is not the same as unverifiable
+        out.append(Condition(Cond.NO_NUMBER))
+    elif has_any(q, lx.VAGUE):
         out.append(Condition(Cond.VAGUE_VALUE))
     if has_any(q, lx.DIFFERENT) and "年度" in q and "周期" in q:
         out.append(Condition(Cond.VALUES_DIFFER))
     if links.value_token and "指标" in q and (c.listing or c.count) and not links.mentions \
             and not lx.COUNT_BOUND.search(q):
         out.append(Condition(Cond.VALUE_CONTAINS, links.value_token))
+    out.extend(Condition(Cond.EXCLUDES, name) for m in links.excluded for name in m.names)
+    # Several rows or projects are asked for, not the one a description means ("跟保障有关的那个项目花多少钱").
+    about = lx.ABOUT.search(q) and not links.matches and not links.mentions and not links.unknown_name and not c.goal \
+        and (c.listing or c.exists or c.count or "哪" in q or not c.value) and not has_any(q, lx.ONE_DESCRIBED)
+    word = _about_word(links) if about else ""
+    rows, projects = "指标" in q or "考核" in q, "项目" in q or "经费" in q
+    if 2 <= len(word) <= 8 and (rows or projects):  # "关于绿化的指标", "有没有跟审计有关的项目": what speaks of it
+        out.append(Condition(Cond.ROW_MENTIONS if rows else Cond.PROJECT_MENTIONS, word))
     counted = lx.COUNT_BOUND.search(q)
     if counted:  # "指标少于4个的项目": a bound on how many indicators a project has
         less = counted.group(2) in lx.LESS_WORDS
@@ -223,7 +266,7 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
         lacks = c.negation and not c.all_have
         for code in (*links.level2, *links.level1):
             out.append(Condition(Cond.LACKS_CATEGORY if lacks else Cond.HAS_CATEGORY, code))
-    if c.column_named and c.column != "total" and "项目" in q and not links.matches \
+    if c.column_named and c.column != "total" and "项目" in q and not links.matches and not c.funding \
             and not (c.sum or c.average or c.maximum or c.minimum or c.sort or c.top):
         out.append(Condition(Cond.USES_COLUMN, c.column))
     return out
@@ -234,6 +277,12 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
     """What is measured, and how sure the words make it (0..1)."""
     named = bool(links.matches or links.unknown_name)  # an unknown name is resolved (or reported) later
     aggregate = c.sum or c.average or c.share or c.difference or c.ratio or c.sort or bool(c.top) or c.rank_of
+    if c.weight:
+        return Measure.WEIGHT, 0.9
+    if c.goal and c.sum and named and not c.amount and has_any(links.cue_text, lx.GOAL_STRONG):
+        return Measure.GOAL, 0.8  # "目标里提到的现有设备一共几台": quantities the goal text states
+    if c.per and (named or c.single_ref) and (c.amount or c.average or has_any(links.cue_text, lx.PAID)):
+        return Measure.AMOUNT, 0.85  # "信创平均一台电脑多少钱": the amount, divided per unit
     if c.funding and not aggregate:
         return Measure.FUNDING, 0.9
     if c.column_named and named and not aggregate and has_any(links.cue_text, (*lx.QUESTION_MARKS, "是")) \
@@ -247,11 +296,11 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
     if any(cd.kind in (Cond.AMOUNT_GT, Cond.AMOUNT_LT, Cond.COUNT_GT, Cond.COUNT_LT) for cd in c.conditions) \
             and not aggregate:
         return Measure.PROJECTS, 0.8
-    row_condition = any(cd.kind in (Cond.EMPTY_ANNUAL, Cond.EMPTY_VALUE, Cond.VAGUE_VALUE, Cond.VALUES_DIFFER,
-                                    Cond.VALUE_CONTAINS) for cd in c.conditions)
+    row_condition = any(cd.kind in INDICATOR_CONDITIONS for cd in c.conditions)
     if row_condition:
         return Measure.INDICATORS, 0.9
-    if any(cd.kind in (Cond.HAS_CATEGORY, Cond.LACKS_CATEGORY, Cond.USES_COLUMN) for cd in c.conditions):
+    if any(cd.kind in (Cond.HAS_CATEGORY, Cond.LACKS_CATEGORY, Cond.USES_COLUMN, Cond.PROJECT_MENTIONS)
+           for cd in c.conditions):
         if c.amount and (aggregate or c.maximum or c.minimum):
             return Measure.AMOUNT, 0.85  # "没有满意度指标的项目一共多少钱": money over those projects
         return Measure.PROJECTS, 0.85
@@ -272,18 +321,28 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
         return Measure.INDICATORS, 0.85
     if c.kinds and named and not links.has_category:
         return Measure.PROJECTS, 0.8  # "有哪几类指标": what its indicators cover
+    if links.foreign and named:
+        return Measure.INDICATORS, 0.85  # "X有没有设“人均培训成本”": an indicator name the project lacks
     if c.indicator_word and (c.listing or c.exists or c.all_indicators or c.all_have):
         return Measure.INDICATORS, 0.85
     if c.goal and not c.indicator_word and not (aggregate or c.maximum or c.minimum or c.count):
         return Measure.GOAL, 0.85
     if c.amount or (c.column_named and aggregate):
         return Measure.AMOUNT, 0.85
-    if c.count == "projects" or c.project_list:
+    if c.count in ("projects", "items") or c.project_list:
         return Measure.PROJECTS, 0.8
     if c.by_department and (c.maximum or c.minimum or c.sort or c.top) and lx.PROJECT_EXTREME.search(links.cue_text):
         return Measure.PROJECTS, 0.8  # "哪个部门的项目最多"
+    if c.sum and named and not c.amount and re.search(r"(几|多少)(个|家|名|次|台|套|场)(?!项目|指标)", links.cue_text):
+        return Measure.INDICATOR_VALUE, 0.7  # "要走访多少个单位,…加一起": counted things a value states
+    if (c.share or c.share_weak) and not (c.amount or c.column_named or named or links.departments) \
+            and not (c.sum or c.average or c.difference or c.ratio or c.sort or c.top or c.maximum or c.minimum) \
+            and len(topic(links)) >= 6:
+        return Measure.INDICATOR_VALUE, 0.5  # "要替换的终端设备占多大比例": a proportion some row states, not money
     if aggregate or c.maximum or c.minimum:
         return Measure.AMOUNT, 0.6  # "哪个最多", "加起来多少": about money unless said otherwise
+    if c.indicator_word and named and not c.listing and has_any(links.cue_text, lx.VALUE_FIELDS):
+        return Measure.INDICATOR_VALUE, 0.7  # "巩固成果那个指标的实施周期值": a value, of the row the words fit
     if c.indicator_word:
         return Measure.INDICATORS, 0.7
     if c.value and (named or links.departments):
@@ -302,7 +361,17 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
     several = named > 1 or sum(len(m.names) for m in links.matches) > 1
     if links.outside:
         return Op.REFUSE, 1.0
-    several = several or (len(links.departments) >= 2 and not named)
+    several = several or (len(links.departments) >= 2 and not named) or bool(other_departments(links))
+    if measure is Measure.WEIGHT:
+        if c.sum:
+            return Op.SUM, 0.85
+        if c.maximum or c.minimum:
+            return (Op.MAX if c.maximum else Op.MIN), 0.85
+        if c.sort:
+            return Op.SORT, 0.85
+        return Op.LOOKUP, 0.8
+    if c.per and measure is Measure.AMOUNT and (named or c.single_ref):
+        return Op.PER_UNIT, 0.85
     if c.rank_of and measure in (Measure.AMOUNT, Measure.INDICATOR_COUNT, Measure.PROJECTS, Measure.FUNDING):
         return Op.SORT, 0.85
     if c.difference and (several or c.plural_ref):
@@ -330,6 +399,8 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
         return (Op.MAX if c.maximum else Op.MIN), 0.9
     if c.count and measure in (Measure.PROJECTS, Measure.INDICATORS):
         return Op.COUNT, 0.9
+    if c.sum and measure in (Measure.INDICATOR_VALUE, Measure.GOAL) and named and not links.has_category:
+        return Op.SUM, 0.75  # "商会企业党组织加一起": the quantities one text states, added
     if c.sum and measure in (Measure.AMOUNT, Measure.INDICATOR_COUNT, Measure.PROJECTS, Measure.FUNDING):
         if named == 1 and not several and not links.departments:
             return Op.LOOKUP, 0.8
@@ -344,6 +415,9 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
     has_row_conditions = bool(c.conditions)
     if measure in (Measure.FUNDING, Measure.GOAL) and links.departments and not named and not c.described:
         return Op.LIST, 0.7  # "工商联的预算都是财政拨款吗": every project of the department
+    if measure is Measure.FUNDING and not named and (c.across or c.plural_ref or "都" in links.cue_text
+                                                     or lx.ALL_FROM.search(links.cue_text)):
+        return Op.LIST, 0.75  # "这些项目的钱都是财政拨款吗": every project's sources
     if c.exists and measure is Measure.FUNDING:
         return Op.LOOKUP, 0.8
     if c.exists and not c.listing and (named or has_row_conditions or c.project_list or links.mentions
@@ -376,6 +450,20 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
     if measure is Measure.INDICATOR_COUNT:
         return Op.COUNT, 0.6
     return Op.SEARCH, 0.3
+
+
+def _position(links: Links, department: str) -> int:
+    """Where the question first names a department (any of its forms)."""
+    return min((i for f in department_forms(department) if (i := links.text.find(f)) >= 0), default=len(links.text))
+
+
+def other_departments(links: Links) -> list[str]:
+    """Departments named beside one named project but not its own: "A是B部门合计的几倍" compares the
+    project with that department's whole table."""
+    if len(links.matches) != 1 or len(links.matches[0].names) != 1:
+        return []
+    own = {p.department for p in links.projects}
+    return [d for d in links.departments if d not in own]
 
 
 def scope_of(links: Links, c: Cues) -> Scope:
@@ -417,6 +505,20 @@ def compose(links: Links, c: Cues) -> Plan:
                 order="asc" if c.ascending or (op is Op.TOP and c.minimum) else "desc")
     if op is Op.TOP:
         plan.k = max(1, min(c.top or 3, 100))
+    if op is Op.PER_UNIT:
+        plan.per = c.per
+    others = other_departments(links)
+    if op in (Op.DIFFERENCE, Op.RATIO) and others and plan.measure not in (Measure.INDICATOR_VALUE, Measure.WEIGHT):
+        # "村组干部报酬是白云区工商联全部项目合计的几倍": one operand is that department's whole table, the
+        # other the project; in the order the question says them.
+        plan.measure = Measure.AMOUNT
+        table = Scope(departments=others, years=list(links.years))
+        project = replace(plan.scope, departments=[d for d in plan.scope.departments if d not in others])
+        department_first = _position(links, others[0]) < links.text.find(links.matches[0].text)
+        first, second = (table, project) if department_first else (project, table)
+        plan.scope = first
+        plan.versus = Plan(Op.LOOKUP if second is project else Op.SUM, Measure.AMOUNT, second, column=plan.column,
+                           unit=plan.unit, confidence=plan.confidence)
     plan.position = op is Op.SORT and c.rank_of
     if op is Op.RATIO and lx.RATIO_PERCENT.search(links.cue_text):
         plan.unit = "%"
@@ -434,7 +536,8 @@ def compose(links: Links, c: Cues) -> Plan:
 def asks_something(links: Links, c: Cues) -> bool:
     """The question says what it wants, not only whom it is about."""
     return bool(c.amount or c.funding or c.goal or c.value or c.quantity or c.indicator_word or links.has_category
-                or links.mentions or c.ops or c.listing or c.exists or c.conditions)
+                or links.mentions or c.ops or c.listing or c.exists
+                or any(cd.kind is not Cond.EXCLUDES for cd in c.conditions))
 
 
 @dataclass
@@ -488,6 +591,12 @@ def _chosen_then(links: Links, cues: Cues, plan: Plan, vocab: Vocabulary) -> Pla
     return first
 
 
+def _measured(links: Links, c: Cues) -> bool:
+    """The words say what is measured (money, a goal, a value, indicators), not only an operator."""
+    return bool(c.amount or c.funding or c.goal or c.value or c.quantity or c.indicator_word or c.weight
+                or links.has_category or links.mentions or c.count)
+
+
 def parse(question: str, vocab: Vocabulary) -> Parsed:
     """Read one question (no conversation) into a plan; compound questions become `then` chains."""
     links = link(question, vocab)
@@ -504,12 +613,16 @@ def parse(question: str, vocab: Vocabulary) -> Parsed:
     if not asks_something(first_links, first_cues):
         return Parsed(links, cues, plan)  # "单位换信创终端那个项目,职工满意度目标定的多少": a subject, then the question
     first = compose(first_links, first_cues)
+    if plan.op in (Op.SORT, Op.TOP) and first.op in (Op.MAX, Op.MIN):
+        return Parsed(links, cues, plan)  # "哪个项目钱多哪个少,排一下": the ranking says both
     chain = first
     for clause in clauses[1:]:
         clause_links = link(clause, vocab)
         clause_cues = read_cues(clause_links)
         if clause_links.matches or clause_links.mentions or not (clause_cues.ops or clause_cues.domain):
             return Parsed(links, cues, plan)  # names of its own: one plan over all names reads it better
+        if not _measured(clause_links, clause_cues) and plan.op is not first.op and clause_cues.ops:
+            return Parsed(links, cues, plan)  # "…走访多少个单位,商会企业党组织加一起": an operator on the same thing
         second = compose(clause_links, clause_cues)
         if _covered(chain, second) or first.op in (Op.SEARCH, Op.REFUSE):
             continue

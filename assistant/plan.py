@@ -13,7 +13,7 @@ JSON shape (keys beyond these are an error):
                "level1": [], "level2": [], "indicators": [], "indicator_ids": [],
                "conditions": [{"kind": "amount_gt", "arg": 5}], "previous": false},
      "k": 0, "order": "desc", "unit": "万元", "value_field": "", "group": "", "position": false,
-     "then": null,
+     "per": "", "versus": null, "then": null,
      "confidence": 0.9, "source": "rules"}
 """
 
@@ -44,6 +44,7 @@ class Op(StrEnum):
     ALL_HAVE = "all_have"  # yes/no over every project in scope
     EXISTS = "exists"  # yes/no: is there any
     REVERSE = "reverse"  # which project / category an indicator belongs to
+    PER_UNIT = "per_unit"  # an amount ÷ a quantity the same project counts ("平均每台多少钱")
     SEARCH = "search"  # no structure understood: ranked rows
     REFUSE = "refuse"
 
@@ -56,6 +57,7 @@ class Measure(StrEnum):
     INDICATORS = "indicators"  # indicator rows themselves
     INDICATOR_COUNT = "indicator_count"  # how many indicator rows a project has
     PROJECTS = "projects"  # project rows themselves
+    WEIGHT = "weight"  # the 权重/分值 of indicator rows
 
 
 class Cond(StrEnum):
@@ -64,6 +66,7 @@ class Cond(StrEnum):
     EMPTY_ANNUAL = "empty_annual"
     EMPTY_VALUE = "empty_value"
     VAGUE_VALUE = "vague_value"
+    NO_NUMBER = "no_number"  # values in words only, with no number
     VALUES_DIFFER = "values_differ"
     VALUE_CONTAINS = "value_contains"
     AMOUNT_GT = "amount_gt"
@@ -73,10 +76,13 @@ class Cond(StrEnum):
     USES_COLUMN = "uses_column"  # a funding column is filled (财政专户拨款 > 0)
     COUNT_GT = "count_gt"  # a project with more than `arg` indicators
     COUNT_LT = "count_lt"
+    EXCLUDES = "excludes"  # every project but the one named in `arg` ("除了X,其余…")
+    ROW_MENTIONS = "row_mentions"  # indicator rows whose name or value mentions `arg` ("关于绿化的指标")
+    PROJECT_MENTIONS = "project_mentions"  # projects whose name or goal mentions `arg` ("跟审计有关的项目")
 
 
 INDICATOR_CONDITIONS = frozenset({Cond.EMPTY_ANNUAL, Cond.EMPTY_VALUE, Cond.VAGUE_VALUE, Cond.VALUES_DIFFER,
-                                  Cond.VALUE_CONTAINS})
+                                  Cond.VALUE_CONTAINS, Cond.NO_NUMBER, Cond.ROW_MENTIONS})
 COLUMNS = ("total", "fiscal", "special", "other")
 UNITS = ("万元", "元", "%", "")
 ORDERS = ("desc", "asc")
@@ -146,13 +152,16 @@ class Plan:
     then: Plan | None = None  # applied to this plan's result
     group: str = ""  # "department": over each table's total instead of each project; "project": within each project
     position: bool = False  # sort: where the scoped projects rank among all projects of their tables
+    per: str = ""  # per_unit: what the divisor counts (台, 人, 行政村)
+    versus: Plan | None = None  # difference/ratio: the second operand when it is not a project of the scope
     confidence: float = 1.0
     source: str = "rules"
 
     def to_json(self) -> dict[str, Any]:
         return {"op": self.op.value, "measure": self.measure.value, "column": self.column,
                 "scope": self.scope.to_json(), "k": self.k, "order": self.order, "unit": self.unit,
-                "value_field": self.value_field, "group": self.group, "position": self.position,
+                "value_field": self.value_field, "group": self.group, "position": self.position, "per": self.per,
+                "versus": self.versus.to_json() if self.versus else None,
                 "then": self.then.to_json() if self.then else None,
                 "confidence": round(self.confidence, 3), "source": self.source}
 
@@ -167,7 +176,7 @@ class Plan:
 
 # -- validation ------------------------------------------------------------------------------------
 _PLAN_KEYS = {"op", "measure", "column", "scope", "k", "order", "unit", "value_field", "group", "position", "then",
-              "confidence", "source"}
+              "confidence", "source", "per", "versus"}
 _SCOPE_LISTS = {"projects": str, "project_ids": str, "departments": str, "years": int, "level1": str, "level2": str,
                 "indicators": str, "indicator_ids": str}
 
@@ -212,6 +221,10 @@ def _plan(data: Any, depth: int, where: str) -> Plan:
     if not isinstance(confidence, int | float) or isinstance(confidence, bool) or not 0 <= confidence <= 1:
         raise _fail(f"{where}.confidence", f"需要 0-1 之间的数,得到 {confidence!r}")
     then = data.get("then")
+    versus = data.get("versus")
+    per = data.get("per", "")
+    if not isinstance(per, str) or len(per) > 10:
+        raise _fail(f"{where}.per", f"需要不超过10字的文字,得到 {per!r}")
     return Plan(
         op=_enum(data["op"], Op, f"{where}.op"),
         measure=_enum(data.get("measure", "projects"), Measure, f"{where}.measure"),
@@ -224,6 +237,8 @@ def _plan(data: Any, depth: int, where: str) -> Plan:
         group=_choice(data.get("group", ""), GROUPS, f"{where}.group"),
         position=_flag(data.get("position", False), f"{where}.position"),
         then=None if then is None else _plan(then, depth + 1, f"{where}.then"),
+        per=per,
+        versus=None if versus is None else _plan(versus, depth + 1, f"{where}.versus"),
         confidence=float(confidence),
         source=_choice(data.get("source", "rules"), SOURCES, f"{where}.source"),
     )

@@ -56,6 +56,16 @@ def vague_value(i: Indicator) -> bool:
     return bool(vague_reason(i.period_value) or vague_reason(i.annual_value))
 
 
+def no_number(i: Indicator) -> bool:
+    """Filled, and neither value holds a number: the target is described in words only."""
+    values = [for_matching(v) for v in (i.period_value, i.annual_value) if v.strip()]
+    return bool(values) and not any(_NUMBER.search(v) or re.search(r"\d", v) for v in values)
+
+
+def mentions(text: str, word: str) -> bool:
+    return bool(word) and for_matching(word) in for_matching(text)
+
+
 def values_differ(i: Indicator) -> bool:
     """Both values are filled and say different things."""
     return bool(i.annual_value and i.period_value and for_matching(i.annual_value) != for_matching(i.period_value))
@@ -73,6 +83,9 @@ ROW_CONDITIONS: dict[Cond, tuple[RowTest, str]] = {
     Cond.EMPTY_ANNUAL: (lambda i, c: empty_annual(i), "年度指标值未填写的指标"),
     Cond.EMPTY_VALUE: (lambda i, c: empty_value(i), "实施周期指标值和年度指标值都未填写的指标"),
     Cond.VAGUE_VALUE: (lambda i, c: vague_value(i), "指标值无法量化核验的指标"),
+    Cond.NO_NUMBER: (lambda i, c: no_number(i), "指标值没有具体数字(定性描述)的指标"),
+    Cond.ROW_MENTIONS: (lambda i, c: mentions(f"{i.indicator} {i.reading} {i.period_value} {i.annual_value}", str(c.arg)),
+                        "名称或指标值提到“{arg}”的指标"),
     Cond.VALUES_DIFFER: (lambda i, c: values_differ(i), "年度指标值与实施周期指标值不同的指标"),
     Cond.VALUE_CONTAINS: (lambda i, c: value_contains(i, str(c.arg)), "指标值含“{arg}”的指标"),
 }
@@ -94,4 +107,6 @@ PROJECT_CONDITIONS: dict[Cond, tuple[ProjectTest, str]] = {
     Cond.USES_COLUMN: (lambda p, rows, c: bool(getattr(p, str(c.arg), None)), "使用{name}的项目"),
     Cond.COUNT_GT: (lambda p, rows, c: len(rows) > float(c.arg), "绩效指标多于{arg}条的项目"),
     Cond.COUNT_LT: (lambda p, rows, c: len(rows) < float(c.arg), "绩效指标少于{arg}条的项目"),
+    Cond.EXCLUDES: (lambda p, rows, c: for_matching(p.project) != for_matching(str(c.arg)), "{arg}以外的项目"),
+    Cond.PROJECT_MENTIONS: (lambda p, rows, c: mentions(f"{p.project} {p.goal}", str(c.arg)), "名称或绩效目标提到“{arg}”的项目"),
 }

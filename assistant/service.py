@@ -143,7 +143,7 @@ class Assistant:
         t_compose = time.perf_counter()
         result: Result | None = None
         if turn.clarify is not None:
-            draft = A.Draft(found=False)
+            draft = self._each_option(turn, v, timings) or A.Draft(found=False)
             draft.say(turn.clarify.question)
             if turn.clarify.options:
                 draft.say("可选:" + ";".join(turn.clarify.options))
@@ -178,6 +178,19 @@ class Assistant:
             timings["model"] = model_ms() - modelled  # the part of "embed" the model computed (not cached)
         answer.latency_ms = (time.perf_counter() - start) * 1000
         return answer
+
+    def _each_option(self, turn: _Turn, v: Vocabulary, timings: dict[str, float]) -> A.Draft | None:
+        """A lookup that fits several projects: each one's answer, side by side, before asking which
+        (never a number combining them). None for operations that would combine the options."""
+        plan, pending = turn.plan, turn.pending
+        if pending is None or plan.op not in (Op.LOOKUP, Op.LIST, Op.EXISTS) or plan.measure not in _PROJECT_MEASURES \
+                or len(pending.choices) > A.MAX_PROJECTS:
+            return None
+        ids = [i for chosen in pending.choices.values() for i in chosen]
+        op = Op.LOOKUP if plan.op is Op.LIST else plan.op  # a list of one project's rows, for each project
+        each = replace(plan, op=op, scope=replace(plan.scope, project_ids=ids, projects=[], previous=False))
+        result = execute(each, Context(v, self.index, timings, turn.topic, turn.question))
+        return A.write(result, v) if result.found else None
 
     def converse(self, turns: list[str], question: str) -> Answer:
         """Answer `question` after replaying earlier turns of the same conversation."""
@@ -234,7 +247,7 @@ class Assistant:
         if c.domain or c.quantity or c.conditions or (c.ops and (c.amount or c.indicator_word)):
             return False
         q = links.text.rstrip("?!。")
-        if state.active and (c.single_ref or c.plural_ref or links.ordinal is not None or q.endswith("呢")
+        if state.active and (c.single_ref or c.plural_ref or links.ordinal is not None or q.endswith("呢") or c.count
                              or (len(q) <= 6 and (c.amount or c.funding or c.goal or c.value or c.listing))):
             return False
         # No name, no domain word: words shared with some row keep it in scope, or (when it is shaped

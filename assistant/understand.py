@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from assistant import lexicon as lx
 from assistant.vocabulary import ProjectKey, Vocabulary, project_key, short_name
@@ -24,7 +25,12 @@ _STOP = {"工作", "经费", "项目", "服务", "补贴", "资金", "单位", "
          "运行", "维护", "费用"}
 _YEAR = re.compile(r"(?<![\d.])(20[0-4]\d)(?:\s*(?:年|年度)|(?![\d.万元个条项名%]))")  # not "多于2000万元"
 # A project-like name in the question: "城市绿化养护经费" (no 的/那/这 inside: those are descriptions).
-_NAMED = re.compile(r"([^\s的那这哪些个,。?!、:;|]{2,14}?(?:工作经费|项目经费|专项资金|经费|补贴|专项))")
+_NAMED = re.compile(r"([^\s的那这哪些个,。?!、:;|]{2,14}?(?:工作经费|项目经费|专项资金|经费|补贴|专项))"
+                    r"|([^\s的那这哪些个,。?!、:;|]{4,12}?项目)(?!经费|资金)")
+_NOT_A_NAME = re.compile(r"按|从|排|各|每|所有|全部|哪")
+# Words before 项目 that make it a kind of project, not a name ("其余项目", "名下有什么项目", "最高预算项目").
+_NOT_A_PROJECT_NAME = re.compile(r"其他|其它|其余|别的|剩下|剩余|上述|以上|上面|前面|刚才|几|多少|本|该|同类|类似|设置|设了|没有"
+                                 r"|超过|低于|以下|万元|\d|有|什么|啥|名下|最|平均|金额|预算|指标|钱|[A-Za-z]|是|和|与|及|或")
 # Short category names that are also everyday words ("指标数量", "工作质量"): a category only
 # when followed by 指标/类/方面.
 _BARE_WORDS = frozenset({"数量", "质量", "成本", "时效"})
@@ -67,6 +73,7 @@ class Links:
     outside: list[str] = field(default_factory=list)  # places the data does not cover
     missing_departments: list[str] = field(default_factory=list)  # departments named that the data lacks
     unknown_name: str = ""  # a project-like name that matched no project
+    excluded: list[ProjectMatch] = field(default_factory=list)  # names left out: "除了X,其余…"
     ordinal: int | None = None
     ordinals: list[int] = field(default_factory=list)  # "第二个和第三个": every ordinal, in order
     english: bool = False
@@ -105,6 +112,7 @@ def english_to_cues(question: str) -> tuple[str, bool]:
     """Replace the table's English terms with the Chinese words the parser reads."""
     if not re.search(r"[A-Za-z]{2,}", question):
         return question, False
+    question = re.sub(r"n['’]t\b", " not", question, flags=re.IGNORECASE)  # "doesn't" → "does not"
 
     def swap(m: re.Match[str]) -> str:
         words = m.group(0).lower().split()
@@ -157,14 +165,55 @@ def _strong_match(q: str, p: Project) -> str:
     return short if len(short) >= 2 and short in q else ""
 
 
+def _abbreviation(q: str, full: str) -> str:
+    """A name said by its head and its tail ("两新补贴" for 两新组织党务工作者补贴), the head distinctive."""
+    if len(full) < 6:
+        return ""
+    for a in (3, 2):
+        head = full[:a]
+        if _generic(head) or head not in q:
+            continue
+        for b in (4, 3, 2):
+            if a + b <= len(full) - 2 and (form := head + full[-b:]) in q:
+                return form
+    return ""
+
+
 def _weak_match(q: str, p: Project) -> str:
     """A distinctive overlap with the name (政府雇员公用经费 ← 公用经费), or a fuzzy (typo) match."""
     full, short = name_forms(p.project)
+    if abbreviated := _abbreviation(q, full):
+        return abbreviated
     common = _longest_common(q, full)
     if not _generic(common) and (len(common) >= 3 or (len(common) == 2 and len(short) <= 3)):
         return common
     if len(short) >= 4 and fuzz.partial_ratio(short, q) >= 86:
         return short
+    return _typo(q, _core(full))
+
+
+_KIND_SUFFIX = re.compile(r"(运行维护费|运行服务费|运行经费|服务费|维护费|工作经费|项目经费|专项经费|专项资金|经费|补贴|资金|费)$")
+
+
+def _core(name: str) -> str:
+    """办公场地运行维护费 → 办公场地: the name without the words that say what kind of money it is."""
+    core = name
+    while (m := _KIND_SUFFIX.search(core)) and len(core) - len(m.group(0)) >= 2:
+        core = core[: m.start()]
+    return core
+
+
+def _typo(q: str, short: str) -> str:
+    """A stretch of the question one edit (two for long names) away from the name: a character missing,
+    added, wrong or two swapped ("动物疫" for 动物防疫, "劳动保监障察" for 劳动保障监察)."""
+    if len(short) < 4 or _generic(short):
+        return ""
+    allowed = 1 if len(short) < 7 else 2
+    for size in (len(short), len(short) - 1, len(short) + 1):
+        for i in range(0, len(q) - size + 1):
+            window = q[i : i + size]
+            if window[0] == short[0] and "|" not in window and OSA.distance(window, short) <= allowed:
+                return window
     return ""
 
 
@@ -224,6 +273,41 @@ def _closest(m: ProjectMatch, q: str) -> ProjectMatch:
     return m
 
 
+def _excluded(q: str, name: str) -> bool:
+    """"除了政府雇员工资经费", "信创以外的": the name is left out, not asked about."""
+    at = q.find(name)
+    return at >= 0 and bool(lx.EXCLUDE_BEFORE.search(q[max(0, at - 3):at]) or lx.EXCLUDE_AFTER.match(q[at + len(name):]))
+
+
+def _said_as_theirs(q: str, name: str, departments: list[str]) -> bool:
+    """"白云区工商联的招商经费": the name follows a named department directly (a project asked of it)."""
+    at = q.find(name)
+    head = q[:at] if at >= 0 else ""
+    return any(re.search(re.escape(f) + r"(的|之)?(项目)?$", head) for d in departments for f in department_forms(d))
+
+
+def _paired(matches: list[ProjectMatch], q: str, departments: list[str]) -> list[ProjectMatch]:
+    """"A局的X和B局的Y": a name found in several of the departments named belongs to the one named nearest
+    before it (or, failing that, right after it)."""
+    spans: list[tuple[int, str]] = []
+    for d in departments:
+        at = min((i for f in department_forms(d) if (i := q.find(f)) >= 0), default=-1)
+        if at >= 0:
+            spans.append((at, d))
+    out = []
+    for m in matches:
+        at = q.find(m.text)
+        if at < 0 or len({p.department for p in m.projects}) < 2:
+            out.append(m)
+            continue
+        before = [d for i, d in sorted(spans) if i < at]
+        after = [d for i, d in sorted(spans) if i > at]
+        owner = before[-1] if before else (after[0] if after else "")
+        mine = [p for p in m.projects if p.department == owner]
+        out.append(ProjectMatch(m.text, mine, m.strong) if mine else m)
+    return out
+
+
 def together(matches: list[ProjectMatch]) -> list[ProjectMatch]:
     """Several names that each fit rows of several documents: keep the documents holding a row of
     every name ("志愿服务经费和交通设施维护经费相差多少" is about one table, not five)."""
@@ -251,7 +335,15 @@ def department_forms(department: str) -> frozenset[str]:
         for f in list(forms):
             if long in f:
                 forms.add(f.replace(long, short))
+    # A town's or district's own government is named by the place: 井研县马踏镇人民政府 → 马踏镇.
+    for f in list(forms):
+        m = _PLACE_GOVERNMENT.fullmatch(f)
+        if m:
+            forms.add(m.group(1))
     return frozenset(f for f in forms if len(f) >= 2)
+
+
+_PLACE_GOVERNMENT = re.compile(r"([\u4e00-\u9fff]{1,6}?(?:镇|乡|街道|县|区|市))(?:人民政府|政府|街道办事处|办事处)")
 
 
 _PLACE_BEFORE = re.compile(r"([\u4e00-\u9fff]{1,4}?(?:区|县|市|镇|街道))$")
@@ -334,8 +426,57 @@ def detect_mentions(q: str, vocab: Vocabulary, scope: set[ProjectKey] | None = N
     return [], False
 
 
-def link(question: str, vocab: Vocabulary) -> Links:
-    """Stage 1: everything the question names, linked to the catalog."""
+LOOSE_NAME = 80  # partial_ratio of a named project's indicator name (or its reading) against the question
+LOOSE_MARGIN = 8
+
+
+def _loose_mention(q: str, rows: list[Indicator]) -> list[Indicator]:
+    """An indicator of the named project said loosely: words left out or misread ("巩固脱贫攻坚成果" for
+    巩固拓展股贫攻坚成果, read 巩固拓展脱贫攻坚成果). One clear winner, or nothing."""
+    scored: dict[str, tuple[float, list[Indicator]]] = {}
+    for r in rows:
+        names = {for_matching(r.indicator), for_matching(r.reading)} - {""}
+        best = max((fuzz.partial_ratio(n, q) for n in names if len(n) >= 5), default=0.0)
+        score, same = scored.get(for_matching(r.indicator), (0.0, []))
+        scored[for_matching(r.indicator)] = (max(score, best), [*same, r])
+    ranked = sorted(scored.values(), key=lambda t: -t[0])
+    if not ranked or ranked[0][0] < LOOSE_NAME:
+        return _in_order_mention(q, rows)
+    # Names about equally close ("促进集体经济发展": 促进村… and 促进农村…) are all kept: the answer shows each.
+    return [r for score, rows in ranked if ranked[0][0] - score < LOOSE_MARGIN for r in rows]
+
+
+def _common_subsequence(a: str, b: str) -> int:
+    """Length of the longest common subsequence (characters in the same order, gaps allowed)."""
+    previous = [0] * (len(b) + 1)
+    for ch in a:
+        current = [0]
+        for j, other in enumerate(b):
+            current.append(previous[j] + 1 if ch == other else max(previous[j + 1], current[j]))
+        previous = current
+    return previous[-1]
+
+
+def _in_order_mention(q: str, rows: list[Indicator]) -> list[Indicator]:
+    """A long indicator name said with words left out, in order ("巩固脱贫成果" for 巩固拓展脱贫攻坚成果): most of
+    its characters, in order, and clearly more than any other name of the project."""
+    scored: dict[str, tuple[int, list[Indicator]]] = {}
+    for r in rows:
+        names = {for_matching(r.indicator), for_matching(r.reading)} - {""}
+        best = max((n for n in names if len(n) >= 6), key=lambda n: _common_subsequence(n, q) / len(n), default="")
+        common = _common_subsequence(best, q) if best else 0
+        if common >= 5 and common / len(best) >= 0.6:
+            key = for_matching(r.indicator)
+            scored[key] = (max(common, scored.get(key, (0, []))[0]), [*scored.get(key, (0, []))[1], r])
+    ranked = sorted(scored.values(), key=lambda t: -t[0])
+    if not ranked or (len(ranked) > 1 and ranked[0][0] - ranked[1][0] < 2):
+        return []
+    return ranked[0][1]
+
+
+def link(question: str, vocab: Vocabulary, within: list[str] | None = None) -> Links:
+    """Stage 1: everything the question names, linked to the catalog; `within` (departments the conversation
+    is about) is where names are looked for when the question names no department of its own."""
     text, english = english_to_cues(question)
     q = for_matching(text).lower()
     links = Links(question=question, text=q, english=english)
@@ -344,8 +485,8 @@ def link(question: str, vocab: Vocabulary) -> Links:
     links.outside = [p for p in lx.PLACES if p in q and p not in vocab.places] + links.missing_departments
     positions = vocab.named_in(q)
     candidates = [vocab.projects[n] for n in dict.fromkeys([*positions, *vocab.overlapping(q)])]
-    if links.departments:
-        candidates = [p for p in candidates if p.department in links.departments]
+    if links.departments or within:  # every project of those departments (a few dozen), not the closest 40 overall
+        candidates = [p for p in vocab.projects if p.department in (links.departments or within or [])]
     if links.years and len(links.departments) < 2 and any(p.year in links.years for p in candidates):
         candidates = [p for p in candidates if p.year in links.years]
     # Indicator names first: "政府雇员指标数" names an indicator, not the projects called 政府雇员….
@@ -358,20 +499,31 @@ def link(question: str, vocab: Vocabulary) -> Links:
         for form in sorted(department_forms(d), key=len, reverse=True):
             unnamed = unnamed.replace(form, "|")
     links.matches = together(match_projects(unnamed, candidates))
-    if links.departments and links.matches:
-        # "A局的X是Y的几倍": Y may be another department's; full names only, outside the named departments.
+    if links.departments:
+        # "A局的X是Y的几倍", "村组干部报酬比白云区工商联合计多多少": a full name outside the named departments,
+        # unless it is said as one of theirs ("白云区工商联的X").
         rest = unnamed
         for m in links.matches:
             rest = rest.replace(m.text, "|")
         others = [vocab.projects[n] for n in vocab.named_in(rest)]
-        extra = [m for m in match_projects(rest, others) if m.strong and len(m.text) >= 4]
+        extra = [m for m in match_projects(rest, others) if m.strong and len(m.text) >= 4
+                 and not _said_as_theirs(q, m.text, links.departments)]
         links.matches = together(links.matches + extra)
+    if len(links.departments) >= 2:
+        links.matches = _paired(links.matches, q, links.departments)
+    links.excluded = [m for m in links.matches if _excluded(unnamed, m.text)]
+    links.matches = [m for m in links.matches if m not in links.excluded]
+    for m in links.excluded:
+        unnamed = unnamed.replace(m.text, "|")
     rest = unnamed
-    for m in links.matches:
+    for m in [*links.matches, *links.excluded]:
         rest = rest.replace(m.text, "|")
     links.level1, links.level2 = detect_categories(rest)
     scope = {project_key(p) for p in links.projects} or None
     links.mentions, links.mentioned_by_value = detect_mentions(q, vocab, scope)
+    named = links.projects or [p for p in vocab.projects if p.department in links.departments]
+    if not links.mentions and named and len(named) <= 8:
+        links.mentions = _loose_mention(rest, [i for p in named for i in vocab.indicators_of(p)])
     if scope and not links.mentions and mentioned:
         links.foreign = [vocab.by_name[n][0].indicator for n in mentioned]
     token = _VALUE_TOKEN.search(q)
@@ -381,10 +533,11 @@ def link(question: str, vocab: Vocabulary) -> Links:
     links.ordinal = links.ordinals[0] if links.ordinals else None
     if not links.matches:
         m = _NAMED.search(unnamed)  # not inside an indicator's name ("发放补贴人数")
-        name = m.group(1) if m else ""
-        # "项目经费", "按经费": words, not a project's name.
-        links.unknown_name = name if len(name) > 3 and not _generic(name) and not re.search(r"按|从|排|各|每|所有|全部|哪",
-                                                                                             name) else ""
+        name = (m.group(1) or m.group(2)) if m else ""
+        # "项目经费", "按经费", "其余项目": words, not a project's name.
+        if _NOT_A_NAME.search(name) or (m and m.group(2) and _NOT_A_PROJECT_NAME.search(name)):
+            name = ""
+        links.unknown_name = name if len(name) > 3 and not _generic(name) else ""
         if links.unknown_name:
             typo = _misspelt(links.unknown_name, candidates)
             if typo is not None:

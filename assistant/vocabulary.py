@@ -60,8 +60,12 @@ class Vocabulary:
         for ind in self.indicators:
             self.rows_of[project_key(ind)].append(ind)
             self.by_name[for_matching(ind.indicator)].append(ind)
+            if ind.reading and for_matching(ind.reading) != for_matching(ind.indicator):
+                self.by_name[for_matching(ind.reading)].append(ind)  # 巩固拓展脱贫攻坚成果 for OCR's 股贫
             for value in {for_matching(ind.period_value), for_matching(ind.annual_value)}:
-                if 2 <= len(value) <= 12 and re.search(r"\d", value) and re.search(r"[^\d%.]", value):
+                # "≤3名", "2台", and a bound that names what it bounds ("≤合同金额")
+                if 2 <= len(value) <= 12 and ((re.search(r"\d", value) and re.search(r"[^\d%.]", value))
+                                              or re.match(r"[≤≥<>]\D{2,}$", value)):
                     self.by_value[value].append(ind)
         self.forms = [(for_matching(p.project), for_matching(short_name(p.project))) for p in self.projects]
         self.by_form = defaultdict(list)
@@ -85,6 +89,17 @@ class Vocabulary:
     def indicators_of(self, project: Project) -> list[Indicator]:
         """A project's indicator rows, in table order."""
         return self.rows_of.get(project_key(project), [])
+
+    def listed(self, project: Project) -> tuple[int, list[int]]:
+        """How many indicators the table lists for a project, and the item numbers it lists that no
+        row was read from: a packed cell numbers its items (1、2、…), so "1、2、3、5、6" read as five
+        rows is six items with the fourth lost to OCR. Rows without numbers count as they are."""
+        rows = self.indicators_of(project)
+        numbers = {r.item for r in rows if r.item > 0}
+        top = max(numbers, default=0)
+        if top <= len(rows) or len(numbers) < len(rows) // 2:
+            return len(rows), []
+        return top, sorted(set(range(1, top + 1)) - numbers)[: top - len(rows)]
 
     def project_for(self, r: Record) -> Project:
         """The project row a record belongs to."""

@@ -1,4 +1,5 @@
-"""`python -m evals run`: the gold evaluation as a table, a PNG chart and (with --json) one JSON object."""
+"""`python -m evals run`: the gold evaluation as a table, a PNG chart and (with --json) one JSON object;
+with no --gold, every question set side by side, each against the tables it was written for."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from evals.run import DESCRIBED, GOLD, THRESHOLDS, below_thresholds, described, evaluate
+from evals.run import DESCRIBED, GOLD, ROOT, SETS, THRESHOLDS, below_thresholds, described, evaluate, set_for, with_tables
 from index.store import open_index
 from settings import Settings
 
@@ -63,34 +64,118 @@ def chart(systems: dict[str, dict[str, Any]], path: Path) -> Path:
     return path
 
 
-def main_run(args: argparse.Namespace) -> int:
-    """Build the index from data/ if it is empty, evaluate, print, write the chart."""
-    settings = Settings()
-    index = open_index(settings)
-    if index.is_empty():
-        index.build([settings.data_dir])
-    gold = Path(getattr(args, "gold", None) or GOLD)
-    systems = tuple(getattr(args, "systems", None) or SYSTEMS)
-    report = evaluate(index, gold, systems=systems)
-    png = chart(report["systems"], settings.reports_dir / "eval.png")
-    report["chart"] = str(png)
-    if "full" in report["systems"] and DESCRIBED.exists():
-        report["described"] = described(index)  # questions about the bundled table: misses elsewhere
-    if "full" in report["systems"]:
-        report["gate"] = {"thresholds": THRESHOLDS, "failed": below_thresholds(report)}
-    (settings.reports_dir / "eval.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    if getattr(args, "json", False):
+def _print_single(report: dict[str, Any], gold: Path, tables: list[str], systems: tuple[str, ...], png: Path) -> None:
+    where = "、".join(tables) if tables else "$JIXIAO_HOME 的索引"
+    print(f"Gold: {gold} ({report['systems'][systems[0]]['questions']} questions; tables: {where})\n")
+    print(table(report["systems"]))
+    print()
+    print(tag_table(report["by_tag"]))
+    if "described" in report:
+        d = report["described"]
+        print(f"\nDescribed projects ({d['questions']} questions, evals/described.jsonl): hit@1 full "
+              f"{d['full']['hit@1']:.3f} (clarified {d['full']['clarified']}) vs plain dense {d['dense']['hit@1']:.3f}")
+    for f in report["failures"]:
+        print(f"✗ {f['id']} {f['question']} {'/'.join(f['turns'])} — {'; '.join(f['why'])}", file=sys.stderr)
+    print(f"\nchart: {png}")
+
+
+def _saved(settings: Settings, name: str, report: dict[str, Any], as_json: bool) -> bool:
+    """Write the report under reports/; with --json also print it (True: nothing else to print)."""
+    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    (settings.reports_dir / name).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    if as_json:
         print(json.dumps(report, ensure_ascii=False))
-    else:
-        print(f"Gold: {gold} ({report['systems'][systems[0]]['questions']} questions)\n")
-        print(table(report["systems"]))
-        print()
-        print(tag_table(report["by_tag"]))
-        if "described" in report:
-            d = report["described"]
-            print(f"\nDescribed projects ({d['questions']} questions, evals/described.jsonl): hit@1 full "
-                  f"{d['full']['hit@1']:.3f} (clarified {d['full']['clarified']}) vs plain dense {d['dense']['hit@1']:.3f}")
-        for f in report["failures"]:
-            print(f"✗ {f['id']} {f['question']} {'/'.join(f['turns'])} — {'; '.join(f['why'])}", file=sys.stderr)
-        print(f"\nchart: {png}")
+    return as_json
+
+
+def main_run(args: argparse.Namespace) -> int:
+    """One gold file (against --tables, the tables a known set was written for, or the user's index),
+    or with no --gold every known set side by side, each against its own tables."""
+    settings = Settings()
+    systems = tuple(getattr(args, "systems", None) or ())
+    tables = [Path(t) for t in (getattr(args, "tables", None) or [])]
+    if getattr(args, "all", False) or (not getattr(args, "gold", None) and not tables):
+        return main_all(args, settings, systems or ("full",))
+    gold = Path(getattr(args, "gold", None) or GOLD)
+    if not gold.exists():
+        print(f"--gold: 找不到 {gold}", file=sys.stderr)
+        return 2
+    systems = systems or SYSTEMS
+    known = set_for(gold)
+    if not tables and known is not None:
+        tables = list(known.tables)
+    scratch = None
+    try:
+        if tables:
+            index, scratch = with_tables(tables)
+        else:
+            index = open_index(settings)
+            if index.is_empty():
+                index.build([settings.data_dir])
+        report = evaluate(index, gold, systems=systems)
+        report["tables"] = [str(t) for t in tables]
+        png = chart(report["systems"], settings.reports_dir / "eval.png")
+        report["chart"] = str(png)
+        if "full" in report["systems"] and DESCRIBED.exists() and gold.resolve() == GOLD.resolve():
+            report["described"] = described(index)  # questions about the bundled table: misses elsewhere
+        if "full" in report["systems"] and (known is None or known.gated):
+            report["gate"] = {"thresholds": THRESHOLDS, "failed": below_thresholds(report)}
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+    if not _saved(settings, "eval.json", report, getattr(args, "json", False)):
+        _print_single(report, gold, report["tables"], systems, png)
     return 1 if report.get("gate", {}).get("failed") else 0
+
+
+def sets_table(sets: dict[str, dict[str, Any]]) -> str:
+    """One row per question set (and system): the set's tables beside its scores."""
+    lines = ["| set | tables | system | n | " + " | ".join(METRICS) + " |",
+             "|---|---|---|---:|" + "---:|" * len(METRICS)]
+    for name, one in sets.items():
+        where = ", ".join(Path(t).name for t in one["tables"])
+        for system, row in one["systems"].items():
+            cells = ["—" if row.get(k) is None else f"{row[k]:.3f}" if not k.endswith("_ms") else f"{row[k]:.1f}"
+                     for k in METRICS]
+            lines.append(f"| {name} | {where} | {system} | {row['questions']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main_all(args: argparse.Namespace, settings: Settings, systems: tuple[str, ...]) -> int:
+    """Every known question set against the tables it was written for (one scratch index per distinct set
+    of tables), side by side; the CI thresholds apply to the gated sets."""
+    out: dict[str, Any] = {"sets": {}, "thresholds": THRESHOLDS, "failed": []}
+    indexes: dict[tuple[Path, ...], Any] = {}
+    scratches = []
+    try:
+        for s in SETS:
+            if not s.path.exists():
+                continue
+            if s.tables not in indexes:
+                index, tmp = with_tables(s.tables)
+                indexes[s.tables] = index
+                scratches.append(tmp)
+            report = evaluate(indexes[s.tables], s.path, systems=systems)
+            report["tables"] = [str(t.relative_to(ROOT)) if t.is_relative_to(ROOT) else str(t) for t in s.tables]
+            if s.gated and "full" in report["systems"]:
+                out["failed"] += [f"{s.name}: {f}" for f in below_thresholds(report)]
+            out["sets"][s.name] = report
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    finally:
+        for tmp in scratches:
+            tmp.cleanup()
+    if not _saved(settings, "eval-all.json", out, getattr(args, "json", False)):
+        print(sets_table(out["sets"]))
+        for name, report in out["sets"].items():
+            for f in report["failures"]:
+                print(f"✗ [{name}] {f['id']} {f['question']} {'/'.join(f['turns'])} — {'; '.join(f['why'])}",
+                      file=sys.stderr)
+        print(f"\nreport: {settings.reports_dir / 'eval-all.json'}")
+        if out["failed"]:
+            print("gate failed: " + "; ".join(out["failed"]))
+    return 1 if out["failed"] else 0

@@ -131,7 +131,8 @@ def test_conditions_on_rows_and_several_named_indicators(assistant) -> None:
     both = assistant.ask("民营经济服务工作经费的活动出勤率和活动数量")
     assert [i for _, i in cited(both)] == ["活动出勤率", "活动数量"] and "≥4次" in both.answer
     most = assistant.ask("哪个项目的指标最多")
-    assert "5条" in most.answer and {p for p, _ in cited(most)} == {"办公场地项目经费", "扶贫工作经费", "民营经济服务工作经费"}
+    # The table numbers 民营经济服务工作经费's items 1-6; OCR lost the fourth: six, and the answer says which was lost.
+    assert "6条" in most.answer and "第4项" in most.answer and cited(most) == [("民营经济服务工作经费", None)]
 
 
 def test_yes_no_over_every_project_and_comparisons_between_named_projects(assistant) -> None:

@@ -95,4 +95,6 @@ def test_a_clarifying_question_is_in_the_json(index, settings) -> None:
     out = run(["assistant", "ask", "给雇员发钱的那个项目预算多少", "--json"], settings)
     answer = json.loads(out.stdout)
     assert set(answer["clarify"]["options"]) == {"政府雇员工资经费", "政府雇员公用经费"}
-    assert answer["citations"] == [] and answer["plan"]["op"] == "lookup"
+    # each option answered (cited) before the question, never summed
+    assert [c["project"] for c in answer["citations"]] == ["政府雇员工资经费", "政府雇员公用经费"]
+    assert answer["plan"]["op"] == "lookup" and "17.70" not in answer["answer"]

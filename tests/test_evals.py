@@ -50,3 +50,29 @@ def test_described_projects_beat_plain_dense_retrieval(index) -> None:
     report = described(index)
     assert report["questions"] >= 20
     assert report["full"]["hit@1"] >= report["dense"]["hit@1"] and report["full"]["hit@1"] >= 0.9
+
+
+def test_each_question_set_names_the_tables_it_was_written_for() -> None:
+    from evals.run import DATA, MATAZHEN, SETS, WRITTEN_TWO_TABLES, set_for
+
+    assert {s.name for s in SETS} >= {"gold", "holdout", "written", "written_two_tables"}
+    assert all(s.path.exists() and all(t.exists() for t in s.tables) for s in SETS)
+    two = set_for(WRITTEN_TWO_TABLES)
+    assert two is not None and two.tables == (DATA, MATAZHEN) and not two.gated
+    assert set_for(GOLD) is not None and set_for(GOLD).gated  # type: ignore[union-attr]
+
+
+def test_a_gold_file_runs_against_a_scratch_index_of_its_own_tables(index, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from evals.run import MATAZHEN, WRITTEN_TWO_TABLES, scratch_index
+
+    wanted = ('"w111"', '"w112"', '"w114"')  # questions about 马踏镇 alone
+    lines = [line for line in WRITTEN_TWO_TABLES.read_text(encoding="utf-8").splitlines() if line.strip()
+             and any(w in line for w in wanted)]
+    small = tmp_path / "two.jsonl"
+    small.write_text("\n".join(lines), encoding="utf-8")
+    scratch = scratch_index([MATAZHEN], tmp_path / "home", index.embedding_cache)
+    assert {d.department for d in scratch.documents()} == {"井研县马踏镇人民政府"}  # exactly the tables named
+    report = evaluate(scratch, small, systems=("full",))
+    assert report["systems"]["full"]["questions"] == 3 and report["systems"]["full"]["answer_pass"] == 1.0
+    with pytest.raises(ValueError, match="找不到"):
+        scratch_index([tmp_path / "missing.txt"], tmp_path / "other", index.embedding_cache)

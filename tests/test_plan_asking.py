@@ -1,0 +1,252 @@
+"""How people ask, class by class: each class of failure found on questions written without the code
+(evals/written*.jsonl), tested here with phrasings of its own (none is a development question).
+
+The index holds three tables: the seed (广州市白云区工商联 2024), 井研县马踏镇 2023 (a real table in 元, with
+weights and no funding split, its department total printed on a row of its own) and a small table whose 合计
+is more than its listed projects add up to (as an excerpt of a longer table would be).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, DialogueState
+from assistant.parse import parse
+from assistant.plan import Cond, Measure, Op, Plan
+from ingest.records import Indicator
+
+ROOT = Path(__file__).resolve().parents[1]
+MATAZHEN = ROOT / "tests" / "fixtures" / "real_tables" / "sc_jingyan_matazhen_2023.txt"
+# 合计 100 over two listed projects of 40 and 20: the printed total is the department's budget.
+PARTIAL = "\n".join([
+    "部门名称:测试县测试局(部门) 单位: 万元",
+    "项目名称(资金使用单位)\t总计\t财政拨款\t财政专户拨款\t其他资金\t绩效目标\t绩效指标",
+    "合计\t100.00\t100.00\t\t\t\t",
+    "测试县测试局\t100.00\t100.00\t\t\t\t",
+    "道路养护经费\t40.00\t40.00\t\t\t保障辖区道路通行。\t1、1-产出指标: 11-数量指标: 养护里程: 实施周期指标值:≥20公里, "
+    "年度指标值:≥20公里。2、3-满意度指标: 31-服务对象满意度指标: 群众满意度: 实施周期指标值:≥90%, 年度指标值:≥90%。",
+    "路灯维护经费\t20.00\t20.00\t\t\t保障路灯正常运行。\t1、1-产出指标: 11-数量指标: 维护路灯数: 实施周期指标值:≥100盏, "
+    "年度指标值:≥100盏。",
+]) + "\n"
+
+
+@pytest.fixture(scope="module")
+def three(tmp_path_factory: pytest.TempPathFactory, index, seed_path):  # type: ignore[no-untyped-def]
+    """The seed, 马踏镇 and the partial table in one index (sharing the session's embedding cache)."""
+    from dataclasses import replace
+
+    from index.store import Index
+
+    home = tmp_path_factory.mktemp("asking")
+    partial = home / "2024_test_partial.txt"
+    partial.write_text(PARTIAL, encoding="utf-8")
+    idx = Index(replace(index.settings, home=home / "home", collection="test-asking"))
+    idx._cache = index.embedding_cache
+    reports = idx.build([seed_path, MATAZHEN, partial])
+    assert [r.status for r in reports] == ["added"] * 3, reports
+    a = Assistant(idx)
+    a.warm()
+    return a
+
+
+def ask(a: Assistant, question: str, turns: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    return a.converse(list(turns), question)
+
+
+def cited(answer) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
+    return [(r.project, r.indicator if isinstance(r, Indicator) else None) for r in answer.citations]
+
+
+def plan_of(a: Assistant, question: str) -> Plan:
+    return parse(question, a.vocabulary).plan
+
+
+# -- names ---------------------------------------------------------------------------------------------
+def test_a_town_government_is_named_by_its_place(three) -> None:
+    answer = ask(three, "马踏镇的项目预算合计多少")
+    assert plan_of(three, "马踏镇的项目预算合计多少").scope.departments == ["井研县马踏镇人民政府"]
+    assert {p for p, _ in cited(answer)} == {"村组干部报酬", "基层组织活动经费"} and "396.98" in answer.answer
+
+
+def test_a_name_said_by_head_and_tail_is_the_project(three) -> None:
+    answer = ask(three, "两新补贴的绩效目标")
+    assert cited(answer) == [("两新组织党务工作者补贴", None)] and "党建指导员" in answer.answer
+
+
+@pytest.mark.parametrize("question,project", [("动物防疫那样的错字不算,办公厂地经费花了多少", "办公场地项目经费"),
+                                              ("民营经纪服务工作经费预算多少", "民营经济服务工作经费"),
+                                              ("信创工做经费有几个指标", "信创工作经费")])
+def test_a_typo_within_an_edit_of_a_name_is_that_project(three, question: str, project: str) -> None:
+    assert cited(ask(three, question))[0][0] == project
+
+
+def test_a_project_left_out_is_a_condition_not_the_subject(three) -> None:
+    plan = plan_of(three, "白云区工商联刨去扶贫工作经费，其他项目预算总和")
+    assert plan.op is Op.SUM and not plan.scope.projects
+    assert any(c.kind is Cond.EXCLUDES and c.arg == "扶贫工作经费" for c in plan.scope.conditions)
+    answer = ask(three, "白云区工商联刨去扶贫工作经费，其他项目预算总和")
+    assert "40.73" in answer.answer and ("扶贫工作经费", None) not in cited(answer)
+
+
+def test_an_indicator_said_loosely_is_found_within_its_project(three) -> None:
+    answer = ask(three, "扶贫工作经费里巩固成果那个指标的实施周期值")
+    assert cited(answer) == [("扶贫工作经费", "巩固拓展股贫攻坚成果")] and "增加脱贫户收入" in answer.answer
+
+
+# -- counts, weights, quantities ---------------------------------------------------------------------------
+def test_a_count_follows_the_table_numbering_and_says_what_ocr_lost(three) -> None:
+    answer = ask(three, "民营经济服务工作经费设了几条绩效指标")
+    assert "6条" in answer.answer and "第4项" in answer.answer and ("民营经济服务工作经费", None) in cited(answer)
+    total = ask(three, "白云区工商联的项目总共有多少条指标")
+    assert "29条" in total.answer
+
+
+def test_weights_are_read_summed_and_ranked(three) -> None:
+    assert plan_of(three, "村组干部报酬的指标分值合计").measure is Measure.WEIGHT
+    summed = ask(three, "村组干部报酬的指标分值合计")
+    assert "90" in summed.answer and "与100相差 10" in summed.answer and len(cited(summed)) == 8
+    heaviest = ask(three, "基层组织活动经费中分值最高的是哪条指标")
+    assert cited(heaviest) == [("基层组织活动经费", "保障村社区正常运转")] and "20" in heaviest.answer
+    none = ask(three, "扶贫工作经费各指标的权重")
+    assert not none.found and "没有填写权重" in none.answer
+
+
+def test_money_per_unit_divides_by_the_row_that_counts_it(three) -> None:
+    computers = ask(three, "信创工作经费买的电脑单台多少钱")
+    assert computers.plan is not None and computers.plan.op is Op.PER_UNIT
+    assert "1.00万元" in computers.answer and ("信创工作经费", "购置数") in cited(computers)
+    villages = ask(three, "基层组织活动经费每个行政村能分到多少元")
+    assert "60000元" in villages.answer and ("基层组织活动经费", "行政村数量") in cited(villages)
+    people = ask(three, "村组干部报酬平均每人多少元")
+    assert "14390.61元" in people.answer and ("村组干部报酬", "村组干部230人") in cited(people)
+
+
+def test_quantities_one_text_states_are_added_with_the_text_quoted(three) -> None:
+    visits = ask(three, "民营经济服务工作经费走访的基层商会、企业、非公党组织合起来至少多少家")
+    assert "79" in visits.answer and "24" in visits.answer and cited(visits) == [("民营经济服务工作经费", "走访情况")]
+    devices = ask(three, "信创工作经费目标中说现有的几种设备合计几台")
+    assert "11" in devices.answer and "8套" in devices.answer and cited(devices) == [("信创工作经费", None)]
+
+
+def test_how_many_people_picks_the_row_counting_people_not_a_rate(three) -> None:
+    answer = ask(three, "村组干部报酬覆盖多少名村组干部")
+    assert cited(answer) == [("村组干部报酬", "村组干部230人")] and "230" in answer.answer
+
+
+# -- comparisons and totals --------------------------------------------------------------------------------
+def test_a_project_against_another_department_whole_table_in_the_order_said(three) -> None:
+    ratio = ask(three, "基层组织活动经费是白云区工商联整体预算的多少倍")
+    assert ratio.plan is not None and ratio.plan.versus is not None and "1.58倍" in ratio.answer
+    reverse = ask(three, "白云区工商联整个部门的预算相当于村组干部报酬的百分之几")
+    assert "12.61%" in reverse.answer and reverse.answer.index("41.73") < reverse.answer.index("330.98")
+
+
+def test_two_projects_of_two_tables_each_keep_their_own(three) -> None:
+    answer = ask(three, "白云区工商联的扶贫工作经费跟马踏镇的基层组织活动经费相差多少")
+    assert cited(answer) == [("扶贫工作经费", None), ("基层组织活动经费", None)] and "65.00" in answer.answer
+
+
+def test_two_targets_of_the_same_kind_are_compared_in_points(three) -> None:
+    answer = ask(three, "村组干部报酬和办公场地项目经费的满意度指标值差几个百分点")
+    assert answer.plan is not None and answer.plan.measure is Measure.INDICATOR_VALUE
+    # ≥95% against "90%及以上得满分,否则每下降5%…": the second states more than one number, so no arithmetic
+    assert not answer.found or "5个百分点" in answer.answer
+    plain = ask(three, "基层组织活动经费的满意度目标比信创工作经费的满意度低几个百分点")
+    assert "低 5个百分点" in plain.answer and len(cited(plain)) == 2
+
+
+def test_a_printed_total_is_the_department_budget_and_a_gap_is_said(three) -> None:
+    share = ask(three, "道路养护经费占测试县测试局部门预算的比例")
+    assert "40.00%" in share.answer and "60.00" in share.answer  # 40 ÷ 100, and the listed projects' 60 said
+    summed = ask(three, "测试县测试局的项目预算加起来多少,和合计对得上吗")
+    assert "60.00" in summed.answer and "100.00" in summed.answer and "不一致" in summed.answer
+    versus = ask(three, "测试县测试局部门合计比白云区工商联多多少")
+    assert "58.27" in versus.answer  # 100 − 41.73, by the printed totals
+
+
+# -- what is asked of a value ------------------------------------------------------------------------------
+def test_an_empty_asked_field_is_not_found_but_the_other_is_shown(three) -> None:
+    answer = ask(three, "办公场地项目经费的费用支付及时率今年的目标值")
+    assert not answer.found and "未填写" in answer.answer and "100%" in answer.answer
+    assert cited(answer) == [("办公场地项目经费", "费用支付及时率")]
+
+
+def test_an_amount_a_value_refers_to_but_does_not_give_is_not_in_the_data(three) -> None:
+    answer = ask(three, "≤合同金额里的合同金额实际是几万元")
+    assert not answer.found and "合同金额" in answer.answer and cited(answer) == [("办公场地项目经费", "费用标准")]
+    followup = ask(three, "合同金额究竟多少", ("办公场地项目经费的费用标准怎么定的",))
+    assert not followup.found and "没有给出" in followup.answer
+
+
+def test_values_in_words_only_are_their_own_condition(three) -> None:
+    plan = plan_of(three, "白云区工商联哪些考核点只有文字、没有数字")
+    assert any(c.kind is Cond.NO_NUMBER for c in plan.scope.conditions)
+    answer = ask(three, "白云区工商联哪些考核点只有文字、没有数字")
+    assert ("政府雇员公用经费", "雇员考核") in cited(answer) and ("信创工作经费", "增强安全意识") not in cited(answer)
+
+
+def test_a_fact_the_goal_states_is_answered_from_the_goal(three) -> None:
+    answer = ask(three, "各单位要替换的终端设备占多大比例")
+    assert cited(answer)[0] == ("信创工作经费", None) and "30%" in answer.answer
+    spending = ask(three, "基层组织活动经费的支出内容有哪些")
+    assert cited(spending) == [("基层组织活动经费", None)] and "报刊费" in spending.answer
+
+
+def test_rows_about_a_word_are_listed_not_a_described_project(three) -> None:
+    plan = plan_of(three, "白云区工商联涉及薪酬的指标有哪些")
+    assert plan.op is Op.LIST and any(c.kind is Cond.ROW_MENTIONS and c.arg == "薪酬" for c in plan.scope.conditions)
+    answer = ask(three, "白云区工商联涉及薪酬的指标有哪些")
+    assert answer.clarify is None and len(cited(answer)) == 3
+    assert {i for _, i in cited(answer)} == {"人员薪酬待遇发放及时性"}
+
+
+# -- funding -------------------------------------------------------------------------------------------------
+def test_a_table_without_a_funding_split_says_so(three) -> None:
+    answer = ask(three, "基层组织活动经费用的是不是其他资金")
+    assert not answer.found and "没有按财政拨款" in answer.answer and cited(answer) == [("基层组织活动经费", None)]
+
+
+def test_whether_every_project_uses_one_source_lists_each(three) -> None:
+    answer = ask(three, "白云区工商联的钱是不是全是财政拨款,有没有财政专户拨款")
+    assert len(cited(answer)) == 7 and "全部来自财政拨款" in answer.answer and "均为空" in answer.answer
+
+
+# -- several projects, coverage, the conversation -------------------------------------------------------------
+def test_a_lookup_that_fits_several_projects_answers_each_then_asks(three) -> None:
+    state = DialogueState()
+    answer = three.ask("政府雇员那个项目的时效指标是什么", state)
+    assert answer.clarify is not None and set(answer.clarify.options) == {"政府雇员工资经费", "政府雇员公用经费"}
+    assert {p for p, _ in cited(answer)} == {"政府雇员工资经费", "政府雇员公用经费"} and answer.found
+    assert "合计" not in answer.answer  # shown side by side, never combined
+    chosen = three.ask("政府雇员公用经费", state)
+    assert cited(chosen) == [("政府雇员公用经费", "人员薪酬待遇发放及时性")]
+
+
+def test_a_year_without_a_table_is_refused_a_missing_project_is_not_found(three) -> None:
+    year = ask(three, "马踏镇2021年的村组干部报酬是多少")
+    assert year.refused and "2023年" in year.answer
+    project = ask(three, "马踏镇的农村公路养护项目有多少钱")
+    assert not project.refused and not project.found and "村组干部报酬" in project.answer
+
+
+def test_how_many_after_a_list_counts_what_was_listed(three) -> None:
+    rows = ask(three, "一共几条", ("信创工作经费的产出指标有哪些",))
+    assert rows.plan is not None and rows.plan.op is Op.COUNT and "2条" in rows.answer
+    projects = ask(three, "这些有几个", ("白云区工商联哪些项目没设满意度指标",))
+    assert "4个" in projects.answer
+
+
+# -- English ---------------------------------------------------------------------------------------------------
+def test_english_negation_asks_for_projects_lacking_a_category(three) -> None:
+    answer = ask(three, "which 白云区工商联 projects do not have a satisfaction indicator?")
+    assert {p for p, _ in cited(answer)} == {"扶贫工作经费", "政府雇员工资经费", "两新组织党务工作者补贴", "政府雇员公用经费"}
+
+
+def test_every_number_in_these_answers_comes_from_a_cited_row_or_their_arithmetic(three) -> None:
+    """Grounding: the new operations print numbers that are cited values, or results shown with their sums."""
+    for question in ("信创工作经费买的电脑单台多少钱", "村组干部报酬的指标分值合计", "基层组织活动经费是白云区工商联整体预算的多少倍"):
+        answer = ask(three, question)
+        assert answer.citations and re.search(r"[=÷−+]", answer.answer), question
