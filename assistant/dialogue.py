@@ -116,6 +116,13 @@ def _previous(state: DialogueState, v: Vocabulary) -> tuple[list[Project], list[
     return projects, rows
 
 
+def dangling(parsed: Parsed, state: DialogueState) -> bool:
+    """A pointer ("它", "这两个") at nothing: no name of its own and no earlier answer to refer to."""
+    links, c = parsed.links, parsed.cues
+    return bool((c.single_ref or c.plural_ref) and not (links.matches or links.departments)
+                and not state.projects and not state.indicators)
+
+
 def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, list[Project] | None]:
     """The plan a follow-up means, given the conversation; also the projects a lone "它" could mean
     when the last answer had several (the caller asks which), else None."""
@@ -124,7 +131,7 @@ def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, 
     refers = c.single_ref or c.plural_ref
     if plan.op is Op.REFUSE:
         return plan, None
-    if refers and not own_subject and not state.projects and not state.indicators:
+    if dangling(parsed, state):
         # "它有几个指标" with nothing it could mean: never every project. While a clarifying question
         # waits, its options are asked again for this question; otherwise which project is asked.
         by_id = v.catalog.by_id

@@ -20,7 +20,7 @@ from assistant import answer as A
 from assistant import describe
 from assistant import lexicon as lx
 from assistant.bank import Bank
-from assistant.dialogue import Clarify, DialogueState, Pending, answer_pending, ask_which, remember, resolve
+from assistant.dialogue import Clarify, DialogueState, Pending, answer_pending, ask_which, dangling, remember, resolve
 from assistant.execute import Context, Result, execute
 from assistant.llm import make_phraser
 from assistant.llm_plan import make_planner
@@ -91,6 +91,7 @@ class _Turn:
     note: str = ""
     topic: str = ""
     question: str = ""
+    each: bool = True  # answer each option before asking which (not when "它" points at nothing)
 
 
 class Assistant:
@@ -183,7 +184,7 @@ class Assistant:
         """A lookup that fits several projects: each one's answer, side by side, before asking which
         (never a number combining them). None for operations that would combine the options."""
         plan, pending = turn.plan, turn.pending
-        if pending is None or plan.op not in (Op.LOOKUP, Op.LIST, Op.EXISTS) or plan.measure not in _PROJECT_MEASURES \
+        if not turn.each or pending is None or plan.op not in (Op.LOOKUP, Op.LIST, Op.EXISTS) or plan.measure not in _PROJECT_MEASURES \
                 or len(pending.choices) > A.MAX_PROJECTS:
             return None
         ids = [i for chosen in pending.choices.values() for i in chosen]
@@ -213,12 +214,13 @@ class Assistant:
             outside = "|".join(["outside", *parsed.links.outside]) if parsed.links.outside else ""
             return _Turn(Plan(Op.REFUSE, confidence=parsed.plan.confidence, source=parsed.plan.source), question,
                          note=outside)
+        pointless = dangling(parsed, state)
         plan, which = resolve(parsed, state, v)
         about = topic(parsed.links)
         if which is not None:
             ask = A.T_WHICH_PROJECT if which else A.T_NAME_THE_PROJECT
             clarify, pending = ask_which(plan, which, ask.format(question=question))
-            return _Turn(plan, question, clarify, pending, note, about)
+            return _Turn(plan, question, clarify, pending, note, about, each=not pointless)
         resolved = question if plan is parsed.plan else A.describe(plan)
         turn = self._settle(_Turn(plan, resolved, note=note, topic=about, question=parsed.links.cue_text), parsed,
                             question, v, timings)
