@@ -288,8 +288,8 @@ def _write_values(d: Draft, r: Result, v: Vocabulary) -> None:
     if len(projects) > 1 and not named:
         d.say(f"“{rows[0].indicator}”出现在{len(projects)}个项目中:" if len({i.indicator for i in rows}) == 1
               else f"找到{len(rows)}条相符的指标:")
-    # The value asked for is not filled in any row: the answer shows what is there, but it is not found.
-    d.found = not r.plan.value_field or any(_field(i, r.plan.value_field) for i in rows)
+    # The value asked for may be empty in the table: the row is found, and the answer says 未填写 and
+    # shows the other value (the contract's reading: the indicator exists, one of its values is blank).
     if len(rows) > MAX_LIST:
         d.listing((f"{label(v.project_for(i))}:“{i.indicator}”{values_text(i, r.plan.value_field)}{d.ref(i)}"
                    for i in rows), len(rows))

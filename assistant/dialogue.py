@@ -117,9 +117,10 @@ def _previous(state: DialogueState, v: Vocabulary) -> tuple[list[Project], list[
 
 
 def dangling(parsed: Parsed, state: DialogueState) -> bool:
-    """A pointer ("它", "这两个") at nothing: no name of its own and no earlier answer to refer to."""
+    """A pointer at one thing ("它") with nothing to point at: no name of its own and no earlier answer.
+    ("这些项目" at the start of a conversation is every project in the data, not a pointer at nothing.)"""
     links, c = parsed.links, parsed.cues
-    return bool((c.single_ref or c.plural_ref) and not (links.matches or links.departments)
+    return bool(c.single_ref and not c.plural_ref and not (links.matches or links.departments)
                 and not state.projects and not state.indicators)
 
 

@@ -26,7 +26,7 @@ from ingest.limits import budget
 from ingest.normalize import clean, clean_value, has_spaced_number
 from ingest.records import ParsedFile, ParseWarning, Project, Repair, RowFate, TotalKind, TotalRow, WarningKind
 from ingest.table import Row, Sheet
-from ingest.taxonomy import GRAND_TOTAL_NAMES, HEADER_FILLER
+from ingest.taxonomy import GRAND_TOTAL_NAMES, HEADER_FILLER, department_total
 from ingest.units import (
     DIRECTIONS,
     NATURES,
@@ -470,6 +470,8 @@ class GridReader:
             except ValueError:
                 amounts[key] = None
                 self.warn(row.line, f"“{name}”的金额“{clean(cells.get(key, ''))[:30]}”无法识别", "amount")
+        if kind == "unit" and doc.grand_total is None and department_total(name):
+            kind = "grand"
         self.parsed.totals.append(TotalRow(row.line, name, kind, amounts, row.text, self.sheet.name))
         if kind == "grand":
             doc.grand_total = amounts["total"]

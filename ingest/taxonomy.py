@@ -89,6 +89,11 @@ DEPARTMENT_LABEL = "部门名称"
 UNIT_LABEL = "单位"
 DEFAULT_UNIT = "万元"
 GRAND_TOTAL_NAMES = ("合计", "总计")
+
+
+def department_total(name: str) -> bool:
+    """A total row named for the whole department ("820-马踏镇部门"), above its units' rows: the table's 合计."""
+    return name.endswith("部门") and len(name) > 2
 HEADER_WORDS = ("项目名称", "绩效指标")
 # The columns of the OCR text layout, in order.
 TABLE_COLUMNS = ("项目名称", "总计", "财政拨款", "财政专户拨款", "其他资金", "绩效目标", "绩效指标")

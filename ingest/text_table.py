@@ -40,6 +40,7 @@ from ingest.taxonomy import (
     TABLE_COLUMNS,
     TITLE_WORDS,
     UNIT_SUFFIXES,
+    department_total,
 )
 from ingest.units import UNIT_FACTORS, stated_unit
 
@@ -285,6 +286,8 @@ class _TableReader:
 
     def total(self, number: int, line: str, name: str, amounts: dict[str, float | None], kind: TotalKind) -> None:
         doc = self.parsed.document
+        if kind == "unit" and doc.grand_total is None and department_total(name):
+            kind = "grand"
         self.parsed.totals.append(TotalRow(number, name, kind, amounts, line.strip()))
         if kind == "grand":
             doc.grand_total = amounts["total"]

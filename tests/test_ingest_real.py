@@ -91,8 +91,9 @@ def test_multi_project_pipe_table_in_yuan() -> None:
     assert (doc.layout, doc.kind, doc.department, doc.department_from) == ("rows", "project", "井研县马踏镇人民政府", "单位名称列")
     pay = parsed.projects[0]
     assert (pay.project, pay.total, pay.amount_text, pay.amount_unit) == ("村组干部报酬", 330.984, "3,309,840.00", "元")
-    # The department's subtotal row is a subtotal, not a dropped row; it covers projects beyond the excerpt.
-    assert parsed.rows[4] == "subtotal" and doc.subtotals == {"马踏镇部门": pytest.approx(882.762053)}
+    # The department's own row (820-马踏镇部门, above its units) is the table's 合计, not a dropped row;
+    # it covers projects beyond the excerpt.
+    assert parsed.rows[4] == "total" and doc.grand_total == pytest.approx(882.762053) and doc.subtotals == {}
     assert any(w.kind == "mismatch" and 4 in w.rows for w in parsed.warnings)
     # Continuation rows (merged cells collapsed: they start at 一级指标) stay with their own project.
     assert [i.project for i in parsed.indicators] == ["村组干部报酬"] * 8 + ["基层组织活动经费"] * 5

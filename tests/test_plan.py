@@ -388,6 +388,12 @@ def test_a_pronoun_with_nothing_to_refer_to_asks_which_project(assistant) -> Non
     assert chosen.clarify is None and {r.project for r in chosen.citations} == {"信创工作经费"}
 
 
+def test_these_projects_at_the_start_of_a_conversation_are_every_project(assistant) -> None:
+    answer = assistant.ask("这些项目的钱都是财政拨款吗")
+    assert answer.clarify is None and answer.found
+    assert {r.project for r in answer.citations} == {p.project for p in assistant.vocabulary.projects}
+
+
 def test_a_pronoun_while_a_question_waits_asks_the_same_options_again(assistant) -> None:
     state = DialogueState()
     first = assistant.ask("雇员那个项目的预算", state)
