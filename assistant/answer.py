@@ -602,6 +602,15 @@ def w_average(d: Draft, r: Result, v: Vocabulary) -> None:
     label = Labeler(r.projects, r.duplicates)
     _duplicate_notes(d, r)
     n = len(r.values)
+    if plan.op is Op.MEDIAN:
+        counts = plan.measure in (Measure.INDICATOR_COUNT, Measure.INDICATORS)
+        shown: Callable[[float], str] = (lambda x: f"{x:g}条") if counts else (lambda x: money(x, plan.unit))
+        ranked = sorted(r.values, key=lambda t: t[1])
+        middle = f"第{n // 2 + 1}个" if n % 2 else f"第{n // 2}、{n // 2 + 1}个的平均"
+        d.say(f"{n}个项目的{'绩效指标条数' if counts else _amount_label(plan)}中位数为 {shown(r.number or 0.0)}"
+              f"(从低到高排列取{middle}):")
+        d.listing((f"{label(p)}:{shown(a)}{d.ref(p)}" for p, a in ranked), n)
+        return
     if plan.measure in (Measure.INDICATOR_COUNT, Measure.INDICATORS):
         total = sum(r.terms)
         d.say(f"{n}个项目平均每个设置绩效指标 {r.number:.2f}条({count(total)} ÷ {n} = {r.number:.2f}){_unread_note(r)}"
@@ -640,10 +649,20 @@ def w_extreme(d: Draft, r: Result, v: Vocabulary) -> None:
 
         names = "、".join(f"{label(p)}{d.ref(p)}" for p in r.projects)
         d.say(f"在{r.scope_size}个项目中,{asked}{word}的是{names},共{count(r.number or 0)}条{_unread_note(r)}。")
+        _compared(d, r, label, lambda n: f"{count(n)}条")
         return
     names = "、".join(f"{label(p)}{d.ref(p)}" for p in r.projects)
     word = "最高" if plan.op is Op.MAX else "最低"
     d.say(f"在{r.scope_size}个项目中,{_amount_label(plan)}{word}的是{names},为 {money(r.number, plan.unit)}。")
+    _compared(d, r, label, lambda n: money(n, plan.unit))
+
+
+def _compared(d: Draft, r: Result, label: Labeler, shown: Callable[[float], str]) -> None:
+    """The other projects an extreme was chosen among, each cited, so the comparison can be checked."""
+    winners = {p.id for p in r.projects}
+    others = sorted(((p, n) for p, n in r.values if p.id not in winners), key=lambda t: -t[1] if r.plan.op is Op.MAX else t[1])
+    if others and len(r.values) <= MAX_LIST:
+        d.say("其余:" + "、".join(f"{label(p)} {shown(n)}{d.ref(p)}" for p, n in others) + "。")
 
 
 def w_sort(d: Draft, r: Result, v: Vocabulary) -> None:
@@ -714,6 +733,12 @@ def w_share(d: Draft, r: Result, v: Vocabulary) -> None:
         total_word = "表中部门合计" if listed else f"全部项目{column}合计"
         d.say(f"{names}的{column}为 {money(a, plan.unit)},占{whole}{where}{total_word} {money(b, plan.unit)} 的 "
               f"{a / b * 100:.2f}%({number(a, plan.unit)} ÷ {number(b, plan.unit)} = {a / b * 100:.2f}%)。")
+        # The whole is a sum of rows too: each of them cited, so the denominator can be checked.
+        mine = {q.id for q in part}
+        rest = [p for p in v.projects if p.source in {q.source for q in part} and p.id not in mine]
+        if rest and len(rest) + len(part) <= MAX_LIST:
+            d.say("合计中的其他项目:" + "、".join(
+                f"{p.project} {money(getattr(p, plan.column, None) or 0.0, plan.unit)}{d.ref(p)}" for p in rest) + "。")
         if listed and len(listed) == 1:  # the printed total and the listed projects disagree: both, said as such
             d.say(f"注意:表中所列项目之和为 {money(listed[0], plan.unit)},与合计不一致(表格可能只列出部分项目);"
                   f"按所列项目之和计为 {a / listed[0] * 100:.2f}%。")
@@ -949,7 +974,7 @@ def _departments_like(asked: str, departments: list[str], limit: int = 10) -> st
 
 Writer = Callable[[Draft, Result, Vocabulary], None]
 WRITERS: dict[Op, Writer] = {
-    Op.LOOKUP: w_lookup, Op.LIST: w_list, Op.COUNT: w_count, Op.SUM: w_sum, Op.AVERAGE: w_average,
+    Op.LOOKUP: w_lookup, Op.LIST: w_list, Op.COUNT: w_count, Op.SUM: w_sum, Op.AVERAGE: w_average, Op.MEDIAN: w_average,
     Op.MAX: w_extreme, Op.MIN: w_extreme, Op.SORT: w_sort, Op.TOP: w_sort, Op.SHARE: w_share,
     Op.DIFFERENCE: w_pair, Op.RATIO: w_pair, Op.ALL_HAVE: w_all_have, Op.EXISTS: w_exists,
     Op.REVERSE: w_reverse, Op.PER_UNIT: w_per_unit, Op.SEARCH: w_search, Op.REFUSE: w_refuse,
@@ -1080,6 +1105,7 @@ def describe(plan: Plan) -> str:
         (Op.COUNT, Measure.INDICATORS): f"{subject}有几条{asked or '绩效指标'}",
         (Op.SUM, Measure.AMOUNT): f"{subject}的预算合计是多少",
         (Op.AVERAGE, Measure.AMOUNT): f"{subject}的平均预算是多少",
+        (Op.MEDIAN, Measure.AMOUNT): f"{subject}的预算中位数是多少",
         (Op.SHARE, Measure.AMOUNT): f"{subject}的预算占比是多少",
         (Op.DIFFERENCE, Measure.AMOUNT): f"{subject}的预算相差多少",
         (Op.MAX, Measure.AMOUNT): f"{subject}中预算最高的是哪个",

@@ -24,7 +24,7 @@ from ingest.records import Indicator, Project
 
 MAX_OPTIONS = 8  # options a clarifying question lists (a table of up to 8 projects: all of them)
 # Operations that range over every project unless the question points back at a result.
-_GLOBAL = frozenset({Op.SUM, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.AVERAGE, Op.ALL_HAVE, Op.REVERSE})
+_GLOBAL = frozenset({Op.SUM, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.AVERAGE, Op.MEDIAN, Op.ALL_HAVE, Op.REVERSE})
 
 
 @dataclass
@@ -217,7 +217,9 @@ def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, 
         previous = [p for i in state.recent[-c.wanted:] if isinstance(p := by_id.get(i), Project)]
     # Conditions range over everything unless the question is elliptical ("哪些没填年度值" after a project).
     elliptical_condition = bool(plan.scope.conditions) and "指标" not in links.text and "项目" not in links.text
-    is_global = plan.op in _GLOBAL or (plan.measure is Measure.PROJECTS) or c.across or bool(
+    # "占全部的百分之几": 全部 is the share's denominator, not the scope.
+    across = c.across and plan.op is not Op.SHARE
+    is_global = plan.op in _GLOBAL or (plan.measure is Measure.PROJECTS) or across or bool(
         [cd for cd in plan.scope.conditions if cd.kind not in (Cond.HAS_CATEGORY,)] and not elliptical_condition)
     if is_global and not refers:
         # "海珠区教育局有哪些项目 / 哪个预算最多": the department talked about stays in scope.

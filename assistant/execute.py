@@ -9,6 +9,7 @@ to meaning (which indicator a value question is about, which rows a search finds
 from __future__ import annotations
 
 import re
+import statistics
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -440,7 +441,7 @@ def op_average(plan: Plan, sel: Selection, ctx: Context) -> Result:
     values = _numbers(plan, sel.projects, ctx)
     if not values:
         return _result(plan, sel, found=False, problem="no_values")
-    mean = sum(v for _, v in values) / len(values)
+    mean = statistics.median(v for _, v in values) if plan.op is Op.MEDIAN else sum(v for _, v in values) / len(values)
     counts = plan.measure in (Measure.INDICATOR_COUNT, Measure.INDICATORS)
     return _result(plan, sel, projects=sel.projects, values=values, number=mean, terms=[v for _, v in values],
                    unread=_unread(plan, sel.projects, ctx) if counts else [])
@@ -747,6 +748,7 @@ OPERATIONS: dict[Op, Operation] = {
     Op.COUNT: op_count,
     Op.SUM: op_sum,
     Op.AVERAGE: op_average,
+    Op.MEDIAN: op_average,
     Op.MAX: op_extreme,
     Op.MIN: op_extreme,
     Op.SORT: op_sort,

@@ -21,7 +21,7 @@ from assistant.plan import INDICATOR_CONDITIONS, Cond, Condition, Measure, Op, P
 from assistant.understand import Links, department_forms, has_any, link, topic
 from assistant.vocabulary import Vocabulary
 
-_GROUPABLE = frozenset({Op.SUM, Op.COUNT, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.LIST, Op.AVERAGE, Op.DIFFERENCE, Op.RATIO})
+_GROUPABLE = frozenset({Op.SUM, Op.COUNT, Op.MAX, Op.MIN, Op.SORT, Op.TOP, Op.LIST, Op.AVERAGE, Op.MEDIAN, Op.DIFFERENCE, Op.RATIO})
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Cues:
 
     sum: bool = False
     average: bool = False
+    median: bool = False
     maximum: bool = False
     minimum: bool = False
     bounded: bool = False  # "最多配几名": a superlative bounding a value
@@ -80,6 +81,36 @@ class Cues:
                     self.ratio, self.sort, self.top, self.all_have))
 
 
+_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_SPOKEN_AMOUNT = re.compile(r"([零一二两三四五六七八九十百千]+|\d+(?:\.\d+)?)\s*(万块钱|万块|万元|万|千块钱|千块|千元|块钱|块|元)")
+
+
+def cn_number(text: str) -> float:
+    """A number said in characters up to the thousands ("一", "十五", "三千五百"), or written in digits."""
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text)
+    total, digit = 0, 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            total += (digit or 1) * _CN_UNITS[ch]
+            digit = 0
+    return float(total + digit)
+
+
+def spoken_amounts(q: str) -> str:
+    """Amounts as people say them, as the comparator reads them: 一万块 → 1万元, 五千块钱 → 5000元."""
+    def swap(m: re.Match[str]) -> str:
+        n, unit = cn_number(m.group(1)), m.group(2)
+        if unit.startswith("千"):
+            n, unit = n * 1000, "元"
+        shown = f"{n:g}"
+        return f"{shown}万元" if unit.startswith("万") else f"{shown}元"
+    return _SPOKEN_AMOUNT.sub(swap, q)
+
+
 def _number(text: str) -> int:
     return int(text) if text.isdigit() else lx.NUMERALS.get(text, 0)
 
@@ -90,7 +121,8 @@ def read_cues(links: Links) -> Cues:
     c = Cues()
     asks_yes_no = bool(re.search(r"(没|不)[??]?$", q))  # "都有满意度指标没": a yes/no question, not a negation
     c.sum = has_any(q, lx.SUM)
-    c.average = has_any(q, lx.AVERAGE)
+    c.median = has_any(q, lx.MEDIAN)
+    c.average = has_any(q, lx.AVERAGE) or c.median  # a median is read like an average, then told apart
     c.bounded = bool(lx.BOUNDED.search(q)) and not re.search(r"哪|谁", q)
     c.maximum = has_any(q, lx.MAXIMUM) and not c.bounded
     c.minimum = has_any(q, lx.MINIMUM) and not c.bounded
@@ -191,6 +223,8 @@ def read_cues(links: Links) -> Cues:
 
 def _per_unit(q: str) -> str:
     """"平均一台电脑" → 台, "每人一年拿" → 人, "每个行政村" → 行政村; "" when not asked per unit."""
+    # "一个人平均多少钱", "一台电脑平均": the unit said before 平均
+    q = re.sub(r"(?:一|每)(个|位|名|台|套|家|户|辆|所)([\u4e00-\u9fff]{0,3}?)平均", r"平均每\1\2的", q)
     m = lx.PER_UNIT.search(q)
     if m is None:
         return ""
@@ -240,6 +274,7 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
     if counted:  # "指标少于4个的项目": a bound on how many indicators a project has
         less = counted.group(2) in lx.LESS_WORDS
         out.append(Condition(Cond.COUNT_LT if less else Cond.COUNT_GT, float(_number(counted.group(3)))))
+    q = spoken_amounts(q)  # "不到一万块" → "不到1万元"
     span = lx.AMOUNT_RANGE.search(q)
     if span and not counted:  # "1万到5万之间"
         scale = 1 / 10000 if span.group(5) == "元" else 1.0
@@ -386,7 +421,7 @@ def choose_op(links: Links, c: Cues, measure: Measure) -> tuple[Op, float]:
     if c.sort and measure in (Measure.AMOUNT, Measure.INDICATOR_COUNT, Measure.PROJECTS):
         return Op.SORT, 0.9
     if c.average and measure in (Measure.AMOUNT, Measure.INDICATOR_COUNT, Measure.PROJECTS):
-        return Op.AVERAGE, 0.9
+        return (Op.MEDIAN if c.median else Op.AVERAGE), 0.9
     if any(cd.kind in INDICATOR_CONDITIONS for cd in c.conditions) and measure is Measure.INDICATORS \
             and (c.exists or c.all_have):
         return Op.EXISTS, 0.85  # "指标值都填了吗": is there any row with the condition
@@ -489,7 +524,7 @@ def scope_of(links: Links, c: Cues) -> Scope:
 
 def compose(links: Links, c: Cues) -> Plan:
     """Stage 3: the plan for a linked question and its cues."""
-    if links.outside:
+    if links.outside or lx.WRITING_TASK.search(links.text):
         return Plan(Op.REFUSE, Measure.PROJECTS, confidence=1.0)
     measure, sure_measure = choose_measure(links, c)
     op, sure_op = choose_op(links, c, measure)
@@ -606,8 +641,8 @@ def parse(question: str, vocab: Vocabulary) -> Parsed:
     if chained is not None:
         return Parsed(links, cues, chained)
     clauses = [s for s in re.split(lx.CLAUSE_SPLIT.pattern + "|、", links.text) if len(s) >= 2]
-    if len(clauses) < 2 or plan.op is Op.REFUSE:
-        return Parsed(links, cues, plan)
+    if len(clauses) < 2 or plan.op in (Op.REFUSE, Op.PER_UNIT):
+        return Parsed(links, cues, plan)  # "按雇员数算,一个人平均多少钱": one division, said in two parts
     first_links = link(clauses[0], vocab)
     first_cues = read_cues(first_links)
     if not asks_something(first_links, first_cues):

@@ -34,6 +34,7 @@ class Op(StrEnum):
     COUNT = "count"
     SUM = "sum"
     AVERAGE = "average"
+    MEDIAN = "median"  # the middle value of the sorted amounts (or counts)
     MAX = "max"
     MIN = "min"
     SORT = "sort"

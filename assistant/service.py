@@ -250,6 +250,7 @@ class Assistant:
             return False
         q = links.text.rstrip("?!。")
         if state.active and (c.single_ref or c.plural_ref or links.ordinal is not None or q.endswith("呢") or c.count
+                             or c.ops  # "占全部的百分之几" after an amount: an operation on what was just said
                              or (len(q) <= 6 and (c.amount or c.funding or c.goal or c.value or c.listing))):
             return False
         # No name, no domain word: words shared with some row keep it in scope, or (when it is shaped

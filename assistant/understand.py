@@ -368,6 +368,32 @@ def match_departments(q: str, departments: list[str]) -> tuple[list[str], list[s
     return _longest(q, found), list(dict.fromkeys(wrong)) if not found else []
 
 
+# A department said by its name: an optional place, two to six characters, and the kind of body it is.
+_SUBJECT_AFTER = r"(?=的|人民政府|政府|部门|整体|有|项目|预算|一共|总|和|与|比|\d|今年|去年|明年|$)"
+_ORGANISATION = re.compile(r"[\u4e00-\u9fff]{2,10}?(?:委员会|人民政府|联合会|工商联|办公室|局|厅|委)" + _SUBJECT_AFTER)
+# A town or county named alone ("马踏镇的项目"), as the subject of the question.
+_PLACE_NAMED = re.compile(r"[\u4e00-\u9fff]{2,4}?(?:镇|县|街道)" + _SUBJECT_AFTER)
+_NOT_ORGANISATION = ("布局", "格局", "大局", "结局", "全局", "当局", "开局", "棋局", "邮局")
+_FUNCTION_CHARS = re.compile(r".*[的了吗呢和与及跟比在是有把对给从问请]")
+
+
+def unknown_departments(text: str, departments: list[str]) -> list[str]:
+    """Departments a question names that the data holds no table for ("白云区教育局"), from what is
+    left once known names are taken out. A name ending in one of a known department's forms is known."""
+    forms = {f for d in departments for f in department_forms(d)}
+    out = []
+    for m in [*_ORGANISATION.finditer(text), *_PLACE_NAMED.finditer(text)]:
+        name = _FUNCTION_CHARS.sub("", m.group(0))  # "预算最多的教育局" → "教育局"
+        if len(name) < 3 or name.endswith(_NOT_ORGANISATION) or any(ch in "全各本该每我所其此某按据照" for ch in name[:-1]):
+            continue  # "覆盖全县", "按区委(要求)": not a department being asked about
+        if any(name.endswith(f) or f.endswith(name) for f in forms):
+            continue
+        if any(name in for_matching(d) for d in departments):
+            continue
+        out.append(name)
+    return out
+
+
 def _longest(q: str, found: list[str]) -> list[str]:
     """Drop a department whose name in the question is only part of another's longer name: "民政局"
     names every district's 民政局, but "白云区民政局" only one. Two departments named apart both stay."""
@@ -518,12 +544,22 @@ def link(question: str, vocab: Vocabulary, within: list[str] | None = None) -> L
     rest = unnamed
     for m in [*links.matches, *links.excluded]:
         rest = rest.replace(m.text, "|")
+    strangers = unknown_departments(rest, vocab.departments)
+    if strangers:  # "白云区教育局的项目预算": a department the data has no table for
+        links.missing_departments = list(dict.fromkeys([*links.missing_departments, *strangers]))
+        links.outside = list(dict.fromkeys([*links.outside, *strangers]))
     links.level1, links.level2 = detect_categories(rest)
     scope = {project_key(p) for p in links.projects} or None
     links.mentions, links.mentioned_by_value = detect_mentions(q, vocab, scope)
     named = links.projects or [p for p in vocab.projects if p.department in links.departments]
     if not links.mentions and named and len(named) <= 8:
         links.mentions = _loose_mention(rest, [i for p in named for i in vocab.indicators_of(p)])
+    if (links.level1 or links.level2) and links.mentions:
+        # "政府雇原工资经费的时效指标": a name read loosely out of a misspelt project name is not the
+        # indicator asked about when it is not of the category the question names.
+        fit = [i for i in links.mentions if i.level1_code in links.level1 or i.level2_code in links.level2]
+        if not fit:
+            links.mentions, links.mentioned_by_value = [], False
     if scope and not links.mentions and mentioned:
         links.foreign = [vocab.by_name[n][0].indicator for n in mentioned]
     token = _VALUE_TOKEN.search(q)

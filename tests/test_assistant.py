@@ -77,7 +77,7 @@ def test_totals_and_extremes_are_computed_from_project_rows(assistant) -> None:
     assert "41.73万元" in total.answer and "一致" in total.answer
     assert len([r for r in total.citations if isinstance(r, Project)]) == 7
     top = assistant.ask("哪个项目预算最多")
-    assert cited(top) == [("政府雇员工资经费", None)] and "16.80" in top.answer
+    assert cited(top)[0] == ("政府雇员工资经费", None) and len(cited(top)) == 7 and "16.80" in top.answer  # and what it beat
 
 
 @pytest.mark.parametrize("question", ["今天天气怎么样", "给我讲个故事", "美元汇率是多少", "怎么做红烧肉", "推荐一部电影",
@@ -132,7 +132,7 @@ def test_conditions_on_rows_and_several_named_indicators(assistant) -> None:
     assert [i for _, i in cited(both)] == ["活动出勤率", "活动数量"] and "≥4次" in both.answer
     most = assistant.ask("哪个项目的指标最多")
     # The table numbers 民营经济服务工作经费's items 1-6; OCR lost the fourth: six, and the answer says which was lost.
-    assert "6条" in most.answer and "第4项" in most.answer and cited(most) == [("民营经济服务工作经费", None)]
+    assert "6条" in most.answer and "第4项" in most.answer and cited(most)[0] == ("民营经济服务工作经费", None)
 
 
 def test_yes_no_over_every_project_and_comparisons_between_named_projects(assistant) -> None:
@@ -141,7 +141,7 @@ def test_yes_no_over_every_project_and_comparisons_between_named_projects(assist
     listed = assistant.ask("可持续影响指标都有哪些")
     assert {i for _, i in cited(listed)} == {"雇员考核", "增强安全意识"}
     pair = assistant.ask("政府雇员公用经费和工资经费哪个预算多")
-    assert cited(pair) == [("政府雇员工资经费", None)]
+    assert cited(pair)[0] == ("政府雇员工资经费", None) and len(cited(pair)) == 2
     special = assistant.ask("有没有项目用了财政专户拨款")
     assert not special.found and "财政专户拨款" in special.answer
 

@@ -251,3 +251,54 @@ def test_every_number_in_these_answers_comes_from_a_cited_row_or_their_arithmeti
     for question in ("信创工作经费买的电脑单台多少钱", "村组干部报酬的指标分值合计", "基层组织活动经费是白云区工商联整体预算的多少倍"):
         answer = ask(three, question)
         assert answer.citations and re.search(r"[=÷−+]", answer.answer), question
+
+
+# -- classes found after the plans landed (phrasings of their own) ----------------------------------------------
+def test_a_department_the_data_has_no_table_for_is_refused_not_answered_from_another(three) -> None:
+    for question in ("海珠区民政局今年的项目有哪些", "白云区财政局预算合计多少", "石龙镇的项目一共多少钱"):
+        answer = ask(three, question)
+        assert answer.refused and not answer.citations, question
+    kept = ask(three, "按区委部署替换终端设备的比例是多少")  # an organisation as context, not as the subject
+    assert not kept.refused
+
+
+def test_a_share_asked_after_an_amount_is_that_projects_share_and_cites_the_whole(three) -> None:
+    answer = ask(three, "占总数的百分之几", ("信创工作经费花多少钱",))
+    assert not answer.refused and "信创工作经费" in answer.resolved_question and "4.79%" in answer.answer
+    # The denominator (41.73) is a sum of rows: each of them is cited.
+    assert {p for p, i in cited(answer) if i is None} >= {"办公场地项目经费", "政府雇员工资经费", "信创工作经费"}
+
+
+def test_an_extreme_cites_what_it_was_chosen_among(three) -> None:
+    answer = ask(three, "白云区工商联哪个项目花钱最多")
+    assert cited(answer)[0] == ("政府雇员工资经费", None) and len({p for p, _ in cited(answer)}) == 7
+
+
+@pytest.mark.parametrize(("question", "kind", "bound"), [
+    ("预算不足两万块的项目有哪些", Cond.AMOUNT_LT, 2.0),
+    ("花了三千元以上的项目", Cond.AMOUNT_GT, 0.3),
+    ("高于十万块钱的项目有没有", Cond.AMOUNT_GT, 10.0),
+])
+def test_amounts_said_in_characters_bound_projects(three, question: str, kind: Cond, bound: float) -> None:
+    conditions = plan_of(three, question).scope.conditions
+    assert any(c.kind is kind and c.arg == pytest.approx(bound) for c in conditions), conditions
+
+
+def test_a_median_is_the_middle_of_the_sorted_amounts(three) -> None:
+    answer = ask(three, "白云区工商联各项目预算的中位数")
+    assert answer.plan.op is Op.MEDIAN and "4.00万元" in answer.answer and len(answer.citations) == 7
+
+
+def test_writing_for_the_user_is_refused(three) -> None:
+    for question in ("帮我起草一篇扶贫工作经费的绩效自评报告", "写一份白云区工商联的述职材料"):
+        assert ask(three, question).refused, question
+
+
+def test_the_unit_said_before_average_is_a_per_unit_question(three) -> None:
+    answer = ask(three, "信创工作经费算下来一台平均多少钱")
+    assert answer.plan.op is Op.PER_UNIT and "1.00万元" in answer.answer
+
+
+def test_a_misspelt_project_with_a_category_asks_that_category(three) -> None:
+    answer = ask(three, "政腐雇员工资经费的时效指标是什么")
+    assert cited(answer) == [("政府雇员工资经费", "人员薪酬待遇发放及时性")]
