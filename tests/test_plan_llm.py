@@ -3,14 +3,12 @@ an invalid and an unsafe plan. The executor computes the numbers either way."""
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from openai_standin import Completions, serving
 
 from assistant import Assistant, service
 from assistant.llm_plan import make_planner
@@ -24,47 +22,22 @@ PLANS = {
 }
 
 
-class _Completions(BaseHTTPRequestHandler):
+def _reply(system: str, prompt: str) -> str:
     """Plans for prompts that ask for one (by the project in the question); echoes drafts otherwise."""
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        system, prompt = body["messages"][0]["content"], body["messages"][-1]["content"]
-        type(self).prompts.append(prompt)
-        if "查询计划" in system:
-            question = re.search(r"问题:(.*)", prompt).group(1)  # type: ignore[union-attr]
-            text = next((plan for name, plan in PLANS.items() if name in question), "{}")
-        else:
-            text = prompt.split("草稿答案:\n", 1)[-1]
-        payload = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                              "choices": [{"index": 0, "finish_reason": "stop",
-                                           "message": {"role": "assistant", "content": text}}],
-                              "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: object) -> None:
-        pass
+    if "查询计划" in system:
+        question = re.search(r"问题:(.*)", prompt).group(1)  # type: ignore[union-attr]
+        return next((plan for name, plan in PLANS.items() if name in question), "{}")
+    return prompt.split("草稿答案:\n", 1)[-1]
 
 
 @pytest.fixture
-def planned(index, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Assistant, type[_Completions]]]:
-    handler = type("Handler", (_Completions,), {"prompts": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    settings = replace(index.settings, llm_base_url=url, llm_model="local-test", llm_api_key="none")
-    assistant = Assistant(index)
-    assistant.planner = make_planner(settings)
-    monkeypatch.setattr(service, "SECOND_OPINION_BELOW", 1.01)  # ask the LLM for every question
-    try:
+def planned(index, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Assistant, type[Completions]]]:
+    with serving(_reply) as (url, handler):
+        settings = replace(index.settings, llm_base_url=url, llm_model="local-test", llm_api_key="none")
+        assistant = Assistant(index)
+        assistant.planner = make_planner(settings)
+        monkeypatch.setattr(service, "SECOND_OPINION_BELOW", 1.01)  # ask the LLM for every question
         yield assistant, handler
-    finally:
-        server.shutdown()
 
 
 def test_a_valid_llm_plan_is_executed_over_the_rows(planned) -> None:
