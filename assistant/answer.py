@@ -114,6 +114,13 @@ def category_path(ind: Indicator) -> str:
 def values_text(ind: Indicator, field_name: str = "") -> str:
     period = ind.period_value or T_EMPTY_VALUE
     annual = ind.annual_value or T_EMPTY_VALUE
+    if field_name in ("actual", "score"):  # a self-evaluation's columns, beside the target they measure
+        target = ind.annual_value or ind.period_value or T_EMPTY_VALUE
+        if field_name == "actual":
+            done = ind.actual_value or "未填写(表中没有实际完成值)"
+            return f"实际完成值 {done}(年度指标值 {target})" + (f",偏差原因:{ind.deviation}" if ind.deviation else "")
+        got = f"{ind.score:g}" if ind.score is not None else "未填写(表中没有得分)"
+        return f"得分 {got}" + (f"(分值 {ind.weight:g})" if ind.weight is not None else "") + f",年度指标值 {target}"
     if field_name == "annual":
         return f"年度指标值 {annual}" + (f"(实施周期指标值 {period})" if not ind.annual_value else "")
     if field_name == "period":
@@ -290,6 +297,10 @@ def _write_values(d: Draft, r: Result, v: Vocabulary) -> None:
               else f"找到{len(rows)}条相符的指标:")
     # The value asked for may be empty in the table: the row is found, and the answer says 未填写 and
     # shows the other value (the contract's reading: the indicator exists, one of its values is blank).
+    # A self-evaluation's column asked of a table that has none is not in the data at all.
+    if (r.plan.value_field == "actual" and not any(i.actual_value for i in rows)) or \
+            (r.plan.value_field == "score" and all(i.score is None for i in rows)):
+        d.found = False
     if len(rows) > MAX_LIST:
         d.listing((f"{label(v.project_for(i))}:“{i.indicator}”{values_text(i, r.plan.value_field)}{d.ref(i)}"
                    for i in rows), len(rows))
@@ -299,10 +310,6 @@ def _write_values(d: Draft, r: Result, v: Vocabulary) -> None:
     if r.problem == "unstated":
         d.found = False
         d.say(f"表中没有给出“{r.detail}”的具体数值,指标值只写到这一步。")
-
-
-def _field(i: Indicator, name: str) -> str:
-    return (i.annual_value if name == "annual" else i.period_value).strip()
 
 
 def w_list(d: Draft, r: Result, v: Vocabulary) -> None:

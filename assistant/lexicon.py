@@ -188,6 +188,9 @@ WAN = ("万元", "多少万")
 PERCENT = ("百分之", "%", "百分比", "占比", "比例")
 PERIOD_WORDS = ("实施周期", "周期")
 ANNUAL_WORDS = ("年度指标值", "年度值", "今年", "年度")
+# A self-evaluation's columns (自评表): what was achieved, and the score it earned.
+ACTUAL_WORDS = ("实际完成", "完成值", "完成情况", "实际值", "完成得怎么样", "完成了多少", "完成没")
+SCORE_WORDS = ("得分", "得了几分", "得了多少分", "打了几分", "扣分")
 
 # -- conversation -----------------------------------------------------------------------------
 # "它/这个项目": the single thing talked about; "这几个/它们/上面那些": the previous result set.

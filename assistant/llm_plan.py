@@ -26,14 +26,15 @@ log = logging.getLogger(__name__)
 
 SYSTEM = (
     "你把关于项目支出绩效目标表的问题翻译成查询计划 JSON。只输出一个 JSON 对象,不要解释。\n"
-    "键: op(lookup|list|count|sum|average|max|min|sort|top|share|difference|ratio|all_have|exists|reverse|per_unit|"
+    "键: op(lookup|list|count|sum|average|median|max|min|sort|top|share|difference|ratio|all_have|exists|reverse|per_unit|"
     "search|refuse), measure(amount|funding|goal|indicator_value|indicators|indicator_count|projects|weight), "
     "column(total|fiscal|special|other), "
     "scope{projects:[项目名], departments:[部门名], years:[年份], level1:[一级代码 1产出 2效益 3满意度], "
     "level2:[二级代码 11数量 12质量 13时效 14成本 21经济效益 22社会效益 23生态效益 24可持续影响], indicators:[指标名], "
     "conditions:[{kind: empty_annual|empty_value|vague_value|no_number|values_differ|value_contains|row_mentions|"
     "amount_gt|amount_lt|lacks_category|has_category|uses_column|excludes|project_mentions, arg}], previous:false}, k, "
-    "order(desc|asc), unit(万元|元|%|空), value_field(period|annual|空), per(per_unit 的计数单位,如 台/人/行政村), "
+    "order(desc|asc), unit(万元|元|%|空), value_field(period|annual|actual 实际完成值|score 得分|空), "
+    "per(per_unit 的计数单位,如 台/人/行政村), "
     "versus(difference/ratio 的第二个对象:另一个计划,如某部门的 sum)。\n只能使用给出的名称;与表格无关的问题用 op=refuse。"
 )
 _JSON = re.compile(r"\{.*\}", re.S)

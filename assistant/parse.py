@@ -195,6 +195,10 @@ def read_cues(links: Links) -> Cues:
         c.unit = "万元"
     annual, period = has_any(q, lx.ANNUAL_WORDS), has_any(q, lx.PERIOD_WORDS)
     c.value_field = "annual" if annual and not period else "period" if period and not annual else ""
+    if has_any(q, lx.ACTUAL_WORDS):
+        c.value_field = "actual"
+    elif has_any(q, lx.SCORE_WORDS) and not has_any(q, ("满分", "怎么")):  # "90%以上得满分" is a target
+        c.value_field = "score"
     c.described = has_any(q, lx.DESCRIBED)
     c.single_ref = has_any(re.sub(lx.NOT_A_PRONOUN, "", q), lx.SINGLE_REF)
     if c.single_ref and c.described and not has_any(q, ("它", "其", "该")):

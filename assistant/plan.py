@@ -87,7 +87,7 @@ INDICATOR_CONDITIONS = frozenset({Cond.EMPTY_ANNUAL, Cond.EMPTY_VALUE, Cond.VAGU
 COLUMNS = ("total", "fiscal", "special", "other")
 UNITS = ("万元", "元", "%", "")
 ORDERS = ("desc", "asc")
-VALUE_FIELDS = ("period", "annual", "")
+VALUE_FIELDS = ("period", "annual", "actual", "score", "")
 SOURCES = ("rules", "bank", "llm")
 GROUPS = ("", "department", "project")
 MAX_NAMES = 50  # names in one scope list
@@ -149,7 +149,7 @@ class Plan:
     k: int = 0  # top-k
     order: str = "desc"
     unit: str = ""  # 万元 | 元 | % | "" (the default for the measure)
-    value_field: str = ""  # period | annual | "" (both)
+    value_field: str = ""  # period | annual | actual, score (自评表) | "" (both targets)
     then: Plan | None = None  # applied to this plan's result
     group: str = ""  # "department": over each table's total instead of each project; "project": within each project
     position: bool = False  # sort: where the scoped projects rank among all projects of their tables

@@ -302,3 +302,30 @@ def test_the_unit_said_before_average_is_a_per_unit_question(three) -> None:
 def test_a_misspelt_project_with_a_category_asks_that_category(three) -> None:
     answer = ask(three, "政腐雇员工资经费的时效指标是什么")
     assert cited(answer) == [("政府雇员工资经费", "人员薪酬待遇发放及时性")]
+
+
+SELF_EVALUATION = ROOT / "tests" / "fixtures" / "real_tables_more" / "ah_guichi_tangxi_2022.txt"
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory: pytest.TempPathFactory, index, seed_path):  # type: ignore[no-untyped-def]
+    """The seed beside a real 自评表 (实际完成值, 分值, 得分)."""
+    from dataclasses import replace
+
+    from index.store import Index
+
+    home = tmp_path_factory.mktemp("evaluated")
+    idx = Index(replace(index.settings, home=home / "home", collection="test-evaluated"))
+    idx._cache = index.embedding_cache
+    assert [r.status for r in idx.build([seed_path, SELF_EVALUATION])] == ["added"] * 2
+    return Assistant(idx)
+
+
+def test_a_self_evaluation_answers_what_was_achieved_and_scored(evaluated) -> None:
+    done = ask(evaluated, "棠溪镇村干部保障了多少人,实际完成情况")
+    assert done.found and "实际完成值 42" in done.answer and "=42个" in done.answer
+    scored = ask(evaluated, "补助村(社区)数量这一项得了几分")
+    assert scored.found and "得分 8" in scored.answer
+    # A target table has no such column: said, not answered with the target.
+    none = ask(evaluated, "信创工作经费购置数实际完成了多少")
+    assert not none.found and "没有实际完成值" in none.answer
