@@ -742,7 +742,7 @@ def w_share(d: Draft, r: Result, v: Vocabulary) -> None:
               f"{a / b * 100:.2f}%({number(a, plan.unit)} ÷ {number(b, plan.unit)} = {a / b * 100:.2f}%)。")
         # The whole is a sum of rows too: each of them cited, so the denominator can be checked.
         mine = {q.id for q in part}
-        rest = [p for p in v.projects if p.source in {q.source for q in part} and p.id not in mine]
+        rest = [p for src in dict.fromkeys(q.source for q in part) for p in v.of_source.get(src, []) if p.id not in mine]
         if rest and len(rest) + len(part) <= MAX_LIST:
             d.say("合计中的其他项目:" + "、".join(
                 f"{p.project} {money(getattr(p, plan.column, None) or 0.0, plan.unit)}{d.ref(p)}" for p in rest) + "。")
@@ -1070,7 +1070,7 @@ def write(r: Result, v: Vocabulary, d: Draft | None = None) -> Draft:
         d.found = False
         departments = r.plan.scope.departments
         closest = closest_projects(r.detail, v, departments) or (
-            list(dict.fromkeys(p.project for p in v.projects if p.department in departments))[:5] if departments
+            list(dict.fromkeys(p.project for d in departments for p in v.of_department.get(d, [])))[:5] if departments
             else closest_projects(r.detail, v))
         d.say(T_UNKNOWN_PROJECT.format(name=r.detail, closest="、".join(closest)))
         return d

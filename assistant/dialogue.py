@@ -132,6 +132,13 @@ def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, 
     refers = c.single_ref or c.plural_ref
     if plan.op is Op.REFUSE:
         return plan, None
+    waiting = state.pending is not None and bool(state.pending.choices)
+    if waiting and not own_subject and (c.elliptical or refers) and plan.op not in _GLOBAL:
+        # "质量指标呢" while "which project?" waits: the same options, asked for this question.
+        by_id = v.catalog.by_id
+        options = [p for ids in state.pending.choices.values() for i in ids if isinstance(p := by_id.get(i), Project)]
+        if options:
+            return plan, options
     if dangling(parsed, state):
         # "它有几个指标" with nothing it could mean: never every project. While a clarifying question
         # waits, its options are asked again for this question; otherwise which project is asked.
@@ -183,7 +190,7 @@ def resolve(parsed: Parsed, state: DialogueState, v: Vocabulary) -> tuple[Plan, 
             again = link(links.question, v, within=sorted({p.department for p in previous}))
             here = [p for p in again.projects if (p.department, p.year) in {(q.department, q.year) for q in previous}]
         # "乡村振兴帮扶呢" after a project of 天河区卫生健康局: that department's, if it has one.
-        ids = [p.id for p in (here or named)] or [p.id for p in v.projects if p.department in links.departments]
+        ids = [p.id for p in (here or named)] or [p.id for d in links.departments for p in v.of_department.get(d, [])]
         last = state.plan
         new = _with_projects(last, ids, vocab=v)
         if links.departments and not links.matches:

@@ -357,10 +357,13 @@ def _documents(plan: Plan, sel: Selection, ctx: Context) -> list[tuple[DocumentI
             or plan.scope.conditions or plan.scope.previous:
         return []
     out = []
+    by_source: dict[str, list[Project]] = {}
+    for p in sel.projects:
+        by_source.setdefault(p.source, []).append(p)
     for doc in ctx.vocab.catalog.documents:
         if doc.grand_total is None:
             continue
-        mine = [p for p in sel.projects if p.source == doc.source]
+        mine = by_source.get(doc.source, [])
         if mine:
             out.append((doc, sum(p.total or 0.0 for p in mine)))
     return out
@@ -381,7 +384,7 @@ def table_values(plan: Plan, projects: list[Project], ctx: Context) -> list[tupl
     out = []
     for source, mine in tables.items():
         whole = plan.measure is Measure.AMOUNT and plan.column == "total" and not plan.scope.conditions \
-            and not plan.scope.names_projects and len(mine) == len([p for p in ctx.vocab.projects if p.source == source])
+            and not plan.scope.names_projects and len(mine) == len(ctx.vocab.of_source.get(source, ()))
         printed = printed_total(source, ctx) if whole else None
         value = printed if printed is not None else (
             float(len(mine)) if plan.measure is Measure.PROJECTS else sum(v for _, v in _numbers(plan, mine, ctx)))
@@ -476,8 +479,7 @@ def op_sort(plan: Plan, sel: Selection, ctx: Context) -> Result:
 
 def _whole(part: list[Project], ctx: Context) -> list[Project]:
     """What a share is of: every project of the documents the part comes from."""
-    sources = {p.source for p in part}
-    return [p for p in ctx.vocab.projects if p.source in sources]
+    return [p for source in dict.fromkeys(p.source for p in part) for p in ctx.vocab.of_source.get(source, [])]
 
 
 def op_share(plan: Plan, sel: Selection, ctx: Context) -> Result:

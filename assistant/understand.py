@@ -150,6 +150,7 @@ def name_forms(name: str) -> tuple[str, str]:
     return for_matching(name), for_matching(short_name(name))
 
 
+@cache
 def _generic(common: str) -> bool:
     """An overlap made only of words every project name has (工作经费, 服务项目)."""
     rest = common
@@ -195,6 +196,7 @@ def _weak_match(q: str, p: Project) -> str:
 _KIND_SUFFIX = re.compile(r"(运行维护费|运行服务费|运行经费|服务费|维护费|工作经费|项目经费|专项经费|专项资金|经费|补贴|资金|费)$")
 
 
+@cache
 def _core(name: str) -> str:
     """办公场地运行维护费 → 办公场地: the name without the words that say what kind of money it is."""
     core = name
@@ -224,7 +226,10 @@ def match_projects(q: str, projects: list[Project]) -> list[ProjectMatch]:
     seen: set[str] = set()
     original = q
     for finder, strong in ((_strong_match, True), (_weak_match, False)):
-        found = [(text, p) for p in projects if p.id not in seen and (text := finder(q, p))]
+        # Many departments share project names: each name is matched once.
+        memo: dict[str, str] = {}
+        found = [(text, p) for p in projects if p.id not in seen
+                 and (text := memo[p.project] if p.project in memo else memo.setdefault(p.project, finder(q, p)))]
         if not found:
             continue
         found.sort(key=lambda t: -len(t[0]))
@@ -512,7 +517,7 @@ def link(question: str, vocab: Vocabulary, within: list[str] | None = None) -> L
     positions = vocab.named_in(q)
     candidates = [vocab.projects[n] for n in dict.fromkeys([*positions, *vocab.overlapping(q)])]
     if links.departments or within:  # every project of those departments (a few dozen), not the closest 40 overall
-        candidates = [p for p in vocab.projects if p.department in (links.departments or within or [])]
+        candidates = [p for d in (links.departments or within or []) for p in vocab.of_department.get(d, [])]
     if links.years and len(links.departments) < 2 and any(p.year in links.years for p in candidates):
         candidates = [p for p in candidates if p.year in links.years]
     # Indicator names first: "政府雇员指标数" names an indicator, not the projects called 政府雇员….
@@ -551,7 +556,7 @@ def link(question: str, vocab: Vocabulary, within: list[str] | None = None) -> L
     links.level1, links.level2 = detect_categories(rest)
     scope = {project_key(p) for p in links.projects} or None
     links.mentions, links.mentioned_by_value = detect_mentions(q, vocab, scope)
-    named = links.projects or [p for p in vocab.projects if p.department in links.departments]
+    named = links.projects or [p for d in links.departments for p in vocab.of_department.get(d, [])]
     if not links.mentions and named and len(named) <= 8:
         links.mentions = _loose_mention(rest, [i for p in named for i in vocab.indicators_of(p)])
     if (links.level1 or links.level2) and links.mentions:

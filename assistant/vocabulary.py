@@ -47,6 +47,7 @@ class Vocabulary:
     char_index: dict[str, set[int]] = field(init=False)  # character → positions in `projects`
     departments: list[str] = field(init=False)
     of_department: dict[str, list[Project]] = field(init=False)  # department → its projects, in catalog order
+    of_source: dict[str, list[Project]] = field(init=False)  # document (file) → its projects, in table order
     places: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -80,8 +81,10 @@ class Vocabulary:
         self._longest_name = max((len(n) for n in self.by_name), default=0)
         self._longest_value = max((len(v) for v in self.by_value), default=0)
         self.of_department = defaultdict(list)
+        self.of_source = defaultdict(list)
         for p in self.projects:
             self.of_department[p.department].append(p)
+            self.of_source[p.source].append(p)
         self.departments = sorted(self.of_department)
         blob = for_matching(" ".join([*self.departments, *{p.goal for p in self.projects}]))
         self.places = frozenset(p for p in lx.PLACES if p in blob)

@@ -329,3 +329,12 @@ def test_a_self_evaluation_answers_what_was_achieved_and_scored(evaluated) -> No
     # A target table has no such column: said, not answered with the target.
     none = ask(evaluated, "信创工作经费购置数实际完成了多少")
     assert not none.found and "没有实际完成值" in none.answer
+
+
+def test_an_elliptical_follow_up_while_asked_which_keeps_the_options(three) -> None:
+    state = DialogueState()
+    first = three.ask("雇员那个项目的预算", state)
+    assert first.clarify is not None
+    again = three.ask("时效指标呢", state)
+    assert again.clarify is not None and again.clarify.options == first.clarify.options
+    assert {r.project for r in again.citations} <= {"政府雇员工资经费", "政府雇员公用经费"}  # never every project's
