@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -892,8 +892,23 @@ def w_all_have(d: Draft, r: Result, v: Vocabulary) -> None:
     asked = category_names(plan.scope.level1, plan.scope.level2) or "绩效指标"
     n = len(r.projects) + len(r.lacking)
     label = Labeler([*r.projects, *r.lacking], r.duplicates)
+    if not plan.scope.has_category and any(c.kind in PROJECT_CONDITIONS for c in plan.scope.conditions):
+        # "所有项目的预算都超过1万元吗": each project against the condition, with its amount.
+        what = _projects_what(replace(plan, scope=replace(plan.scope, departments=[], years=[])), v)
+        what = what.removesuffix("的项目") or what
+        if not r.lacking:
+            d.say(f"是的,{n}个项目都是{what}的项目:")
+            d.listing((f"{label(p)}:{_amount_text(p, plan)}{d.ref(p)}" for p in r.projects), n)
+            return
+        d.say(f"不是。{n}个项目中有{len(r.lacking)}个不是{what}的项目:")
+        d.listing((f"{label(p)}:{_amount_text(p, plan)}{d.ref(p)}" for p in r.lacking), len(r.lacking))
+        return
     if not r.lacking:
-        d.say(f"是的,所有{n}个项目都设置了{asked}{d.refs(r.rows)}。")
+        if n > MAX_LIST or len(r.rows) != len(r.projects):
+            d.say(f"是的,所有{n}个项目都设置了{asked}{d.refs(r.rows)}。")
+            return
+        d.say(f"是的,所有{n}个项目都设置了{asked},例如:")  # one row each, so it can be checked
+        d.listing((f"{label(p)}:“{i.indicator}”{d.ref(i)}" for p, i in zip(r.projects, r.rows, strict=True)), n)
         return
     d.say(f"不是。{n}个项目中有{len(r.lacking)}个没有设置{asked}:")
     d.listing((f"{label(p)}{d.ref(p)}" for p in r.lacking), len(r.lacking))

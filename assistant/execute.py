@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from assistant import lexicon as lx
-from assistant.plan import INDICATOR_CONDITIONS, Measure, Op, Plan
+from assistant.plan import INDICATOR_CONDITIONS, Cond, Measure, Op, Plan
 from assistant.predicates import PROJECT_CONDITIONS, ROW_CONDITIONS
 from assistant.retrieve import Filters, Hit, search
 from assistant.vocabulary import ProjectKey, Vocabulary, project_key
@@ -649,8 +649,21 @@ def op_weight(plan: Plan, sel: Selection, ctx: Context) -> Result:
     return _result(plan, sel, projects=_projects_of(weighted, ctx), rows=weighted, groups=_group(weighted, ctx))
 
 
+# Conditions a yes/no over every project can test ("所有项目的预算都超过1万元吗"), besides categories.
+_TESTED = frozenset({Cond.AMOUNT_GT, Cond.AMOUNT_LT, Cond.USES_COLUMN, Cond.COUNT_GT, Cond.COUNT_LT,
+                     Cond.PROJECT_MENTIONS})
+
+
 def op_all_have(plan: Plan, sel: Selection, ctx: Context) -> Result:
     s = plan.scope
+    tested = [c for c in s.conditions if c.kind in _TESTED]
+    if tested and not s.has_category:
+        # Every project of the scope without the condition, each tested against it.
+        base = select(replace(plan, scope=replace(s, conditions=[c for c in s.conditions if c not in tested])), ctx)
+        passing = {p.id for p in sel.projects}
+        having = [p for p in base.projects if p.id in passing]
+        lacking = [p for p in base.projects if p.id not in passing]
+        return _result(plan, sel, projects=having, lacking=lacking, number=float(len(lacking)))
     lacking = [p for p in sel.projects if not any(_in_category(i, s.level1, s.level2) for i in ctx.vocab.indicators_of(p))]
     lacking_ids = {p.id for p in lacking}
     having = [p for p in sel.projects if p.id not in lacking_ids]

@@ -211,8 +211,8 @@ def read_cues(links: Links) -> Cues:
     c.rank_of = bool(lx.RANK_OF.search(q))
     c.by_department = (has_any(q, lx.BY_DEPARTMENT) or bool(lx.SOME_DEPARTMENTS.search(q))) \
         and len(links.departments) != 1
-    if len(links.departments) >= 2 and not links.matches:  # "番禺区教育局和花都区司法局哪个预算多"
-        c.by_department = True
+    if len(links.departments) >= 2 and not links.matches and not lx.OVER_PROJECTS.search(q):
+        c.by_department = True  # "番禺区教育局和花都区司法局哪个预算多" (not "…的项目里预算最大的是哪个")
     wanted = lx.WANTED.search(q)
     if wanted or has_any(q, lx.PAIR_REF):
         c.plural_ref = True

@@ -338,3 +338,20 @@ def test_an_elliptical_follow_up_while_asked_which_keeps_the_options(three) -> N
     again = three.ask("时效指标呢", state)
     assert again.clarify is not None and again.clarify.options == first.clarify.options
     assert {r.project for r in again.citations} <= {"政府雇员工资经费", "政府雇员公用经费"}  # never every project's
+
+
+def test_two_departments_named_as_the_scope_of_a_question_about_projects(three) -> None:
+    smallest = ask(three, "白云区工商联和马踏镇的项目当中哪个花钱最少")
+    assert smallest.plan.group == "" and cited(smallest)[0] == ("政府雇员公用经费", None)
+    added = ask(three, "马踏镇和白云区工商联全部项目的预算加在一起是多少")
+    assert "438.71" in added.answer  # the projects' sum (马踏镇 prints a larger 合计: an excerpt)
+    compared = ask(three, "马踏镇和白云区工商联哪个预算多")
+    assert compared.plan.group == "department"
+
+
+def test_a_yes_no_over_every_project_tests_an_amount_condition(three) -> None:
+    answer = ask(three, "白云区工商联是不是每个项目预算都在5千元以上")
+    assert answer.answer.startswith("是的") and len(answer.citations) == 7
+    answer = ask(three, "白云区工商联的项目都超过5万吗")
+    assert answer.answer.startswith("不是") and "政府雇员公用经费" in answer.answer
+    assert "政府雇员工资经费" not in answer.answer  # 16.80 passes: only the ones that do not are listed
