@@ -163,6 +163,8 @@ def main_all(args: argparse.Namespace, settings: Settings, systems: tuple[str, .
             if s.gated and "full" in report["systems"]:
                 out["failed"] += [f"{s.name}: {f}" for f in below_thresholds(report)]
             out["sets"][s.name] = report
+            if s.path.resolve() == GOLD.resolve() and "full" in systems and DESCRIBED.exists():
+                out["described"] = described(indexes[s.tables])  # projects named by what they do, vs dense
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -175,6 +177,10 @@ def main_all(args: argparse.Namespace, settings: Settings, systems: tuple[str, .
             for f in report["failures"]:
                 print(f"✗ [{name}] {f['id']} {f['question']} {'/'.join(f['turns'])} — {'; '.join(f['why'])}",
                       file=sys.stderr)
+        if "described" in out:
+            d = out["described"]
+            print(f"\nDescribed projects ({d['questions']} questions, evals/described.jsonl, on data/): hit@1 full "
+                  f"{d['full']['hit@1']:.3f} (clarified {d['full']['clarified']}) vs plain dense {d['dense']['hit@1']:.3f}")
         print(f"\nreport: {settings.reports_dir / 'eval-all.json'}")
         if out["failed"]:
             print("gate failed: " + "; ".join(out["failed"]))
