@@ -18,7 +18,7 @@ from ingest.grid import Analysis, money_of
 from ingest.headers import AMOUNT_ROLES
 from ingest.keyvalue import KeyValue, project_name, strip_code
 from ingest.layouts.common import account_header, finish, new_document, run_grid
-from ingest.normalize import clean, clean_value, has_spaced_number
+from ingest.normalize import clean, has_spaced_number
 from ingest.records import ParsedFile, ParseWarning, Project, Repair
 from ingest.sources import Source
 
