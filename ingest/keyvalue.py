@@ -305,11 +305,32 @@ def department_of(block: HeaderBlock) -> tuple[str, str]:
             return order.index(label)
         return next((n for n, w in enumerate(order) if w in label), len(order))
 
-    for label, kv in sorted(block.departments, key=rank):
-        name = strip_code(kv.value)
-        if name and clean(name) not in PLACEHOLDERS:
-            return simplify_chars(name), header_form(label)
+    named = [(simplify_chars(name), header_form(label)) for label, kv in sorted(block.departments, key=rank)
+             if (name := strip_code(kv.value)) and clean(name) not in PLACEHOLDERS]
+    strong = next((n for n in named if not weak_department(n[0])), None)
+    if strong is not None:
+        return strong
+    if named:
+        # `主管部门 县财政局` (which county's?), `主管部门及代码 经济建设科` (a section of an office): the
+        # organisation the title or the 实施单位 names is the department; the label's value only if none does.
+        if titled := title_department(block):
+            return titled, "标题"
+        implementer = simplify_chars(strip_code(block.get("implementer")))
+        if implementer and not weak_department(implementer):
+            return implementer, "实施单位"
+        return named[0]
     return "", ""
+
+
+_RELATIVE_ORG = re.compile(r"^[省市县区乡镇][\u4e00-\u9fff]{1,7}$")
+_SECTION_ENDS = ("科", "股")
+
+
+def weak_department(name: str) -> bool:
+    """A department label's value that names no department by itself: a place-less name
+    (`县财政局`, `区林业局`) or a section inside an office (`经济建设科`)."""
+    norm = clean(name)
+    return bool(_RELATIVE_ORG.match(norm)) or norm.endswith(_SECTION_ENDS)
 
 
 _TITLE_ORG = re.compile(r"^(?P<org>[\u4e00-\u9fff()]{2,40}?)\s*(?:20[0-4]\d)\s*年")

@@ -14,7 +14,7 @@ from types import ModuleType
 
 from errors import IngestError
 from ingest.builder import RecordBuilder
-from ingest.grid import HEADER_SEARCH_ROWS, analyze, sections
+from ingest.grid import HEADER_SEARCH_ROWS, Analysis, analyze, money_of, sections
 from ingest.headers import column_role
 from ingest.layouts import form, overall, packed, rows, selfeval
 from ingest.layouts.common import prepared
@@ -44,8 +44,8 @@ def parse_source(source: Source) -> ParsedFile:
         for sheet in sections(whole):  # a page of stacked forms: each form read on its own
             analysis = analyze(sheet)
             reader = next((m for m in LAYOUTS if analysis.header is not None and m.detect(analysis)), None)
-            if reader is None and results and "project" in analysis.block.keys:
-                reader = form  # the next form of a page, cut off before its indicators
+            if reader is None and "project" in analysis.block.keys and (results or cut_form(analysis)):
+                reader = form  # the next form of a page, or a lone form, cut off before its indicators
             if reader is None:
                 if any(r.filled for r in sheet.rows) and sheet.name not in skipped:
                     skipped.append(sheet.name)
@@ -70,6 +70,15 @@ def parse_source(source: Source) -> ParsedFile:
     if source.sheet_pages:
         _paged(parsed, source, source.sheet_pages)
     return parsed
+
+
+def cut_form(analysis: Analysis) -> bool:
+    """A 申报表 whose copy ends before its indicator grid: its header block still names the project,
+    states its amount and names a department or an implementing unit (all three, read as labels)."""
+    block = analysis.block
+    total = block.keys.get("total")
+    return (analysis.header is None and total is not None and money_of(total.value, block.unit or "万元") is not None
+            and bool(block.keys.get("department") or block.keys.get("implementer") or block.departments))
 
 
 def _no_layout(source: Source, skipped: list[str]) -> IngestError:
