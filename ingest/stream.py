@@ -32,6 +32,7 @@ from ingest.headers import COLUMN_EXACT, COLUMN_WORDS, GRID_ROLES, column_role, 
 from ingest.indicators import category_score
 from ingest.limits import budget
 from ingest.normalize import clean
+from ingest.runon import split_line
 from ingest.table import Row, Sheet
 from ingest.taxonomy import LEVEL1, LEVEL2
 from ingest.taxonomy import variants as category_variants
@@ -315,6 +316,12 @@ def restream(sheet: Sheet) -> Sheet:
     changed = False
     while i < len(rows):
         row = rows[i]
+        whole = split_line(row)  # a whole form run together on one line
+        if whole is not None:
+            out += whole
+            changed = True
+            i += 1
+            continue
         joined = _run_together(sheet, rows, i)
         if joined is not None:
             new, i = joined

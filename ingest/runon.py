@@ -1,0 +1,427 @@
+"""A whole form run together on one line, with no separator at all (an aggregator's copy of a 自评表):
+
+    …项目名称中江县…安装项目负责人及电话…年度资金总额:202010100.00%10其中:本年财政拨款2020…
+    绩效指标一级指标二级指标三级指标分值年度指标值全年实际值得分未完成原因及拟采取的改进措施
+    产出指标(70分)数量指标安装坡面水标尺10≥266米≥266米10水标尺宽度10≥50厘米≥50厘米10质量指标…总分100100注:…
+
+The grid's header is a run of column titles inside the line. The text after it is cut into rows by a
+dynamic programme over its characters: a row is its categories (the framework's names, a score note
+such as `(70分)` after a 一级), its name, and its figures, which fill the header's value columns in
+order (a weight or score is a number up to 100, a value a number with its sign and unit, or a known
+phrase). Figures run together are ambiguous (`20100%100%20`); what decides is what a 自评表 repeats:
+the target and the achieved value, the weight and the score. The cut is kept only when every row
+holds all its figures and at least one of those checks; else the line is left as it is and the file
+is rejected with an error saying its cells ran together. The rows are marked `guessed` (one warning
+names them). The text before the header is the form's header block: its labels are split as usual
+(ingest.keyvalue), and a row of budget figures run together (`202010100.00%10` under
+`全年预算数 全年执行数 分值 执行率 得分`) is cut the same way, checked by its 执行率.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ingest.headers import COLUMN_WORDS, TOTAL_WORDS, column_role
+from ingest.limits import budget
+from ingest.normalize import clean
+from ingest.table import Row
+from ingest.taxonomy import LEVEL1, LEVEL2
+from ingest.taxonomy import variants as category_variants
+from ingest.units import COMMON_UNITS, VALUE_PHRASES
+
+MIN_LINE = 200  # a line shorter than this is an ordinary row
+MAX_DATA = 3000  # characters of run-together rows cut at most (bounded work)
+MAX_NAME = 60
+MAX_FIGURES = 40  # characters of one row's figures
+MIN_HEADER = 3
+_FIGURE_ROLES = ("weight", "score", "value", "annual_value", "period_value", "actual_value")
+_TEXT_ROLES = ("deviation", "note", "standard")
+_SINGLE_UNITS = "个人米次元户亩座台天日月年所处家项条篇期场辆吨本册套件份名棵株头只批张块间栋秒分时周期"
+_UNITS = tuple(sorted(COMMON_UNITS | {"厘米", "千克", "公斤", "万人次", "人次", "平方公里", "万亩", "万册", "课时"},
+                      key=len, reverse=True))
+_OP = r"(?:>=|<=|[≥≤=<>])"
+_NUM = r"(?:0|[1-9]\d*)(?:\.\d+)?"
+_SCORE = re.compile(r"(?:0|[1-9]\d{0,2})(?:\.\d+)?")
+_STOPS = ("……", "…", "...", "注:", "说明:", *TOTAL_WORDS)
+_SCORE_NOTE = re.compile(r"[(]\d+(?:\.\d+)?分[)]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_GROUP = frozenset({None, "indicators", "goal"})
+EMPTY = -1.5  # a figure column left empty
+REPEAT = 1.0  # the target and the achieved value agree
+FULL_MARKS = 0.5  # the weight and the score agree
+DIGIT_NAME = -1.0  # a name starting with a digit (the figures before it were cut short)
+ROW = 1.0
+CATEGORY_ROW = -0.2  # a row of categories only: taken when nothing follows them (an empty category)
+RATE_TOLERANCE = 0.05
+SCORE_TOLERANCE = 0.5  # points between a printed 得分 and 分值 × 执行率  # percentage points between a printed 执行率 and 执行数 / 预算数
+
+
+@lru_cache(maxsize=1)
+def _title_words() -> tuple[str, ...]:
+    words = {w for ws in COLUMN_WORDS.values() for w in ws}
+    return tuple(sorted(words, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def _categories() -> tuple[tuple[str, str], ...]:
+    """(spelling, level) of every framework category name ending in 指标, longest first."""
+    out = {(v, "level1") for c in LEVEL1 for v in category_variants(c) if v.endswith("指标")}
+    out |= {(v, "level2") for c in LEVEL2 for v in category_variants(c) if v.endswith("指标")}
+    return tuple(sorted(out, key=lambda t: -len(t[0])))
+
+
+def _titles_at(text: str, i: int) -> list[str]:
+    words = _title_words()
+    out: list[str] = []
+    while i < len(text):
+        word = next((w for w in words if text.startswith(w, i)), "")
+        if not word:
+            break
+        out.append(word)
+        i += len(word)
+    return out
+
+
+def find_header(text: str) -> tuple[int, int, list[str]] | None:
+    """(start, end, titles) of the first run of column titles inside a line that reads as an indicator grid's header."""
+    i = 0
+    while i < len(text):
+        titles = _titles_at(text, i)
+        roles = [column_role(t) for t in titles]
+        lead = 0
+        while lead < len(roles) - 1 and roles[lead] in _GROUP:
+            lead += 1
+        data = roles[lead:]
+        got = set(data) - {None}
+        if len(data) >= MIN_HEADER and "indicator" in got and ({"level1", "level2"} & got):
+            start = i + sum(len(t) for t in titles[:lead])
+            return start, i + sum(len(t) for t in titles), titles[lead:]
+        i += max(1, sum(len(t) for t in titles))
+    return None
+
+
+# --- figures ------------------------------------------------------------------------------------
+
+
+def _value_ends(text: str, i: int) -> list[int]:
+    """Where a value starting at i can end: a number with its sign and unit, or a known phrase."""
+    out: list[int] = []
+    for phrase in VALUE_PHRASES:
+        if text.startswith(phrase, i):
+            out.append(i + len(phrase))
+    m = re.compile(_OP + "?" + _NUM).match(text, i)
+    if m:
+        end = m.end()
+        out.append(end)
+        rest = text[end:]
+        if rest.startswith(("%", "‰")):
+            out.append(end + 1)
+        for unit in _UNITS:
+            if rest.startswith(unit):
+                out.append(end + len(unit))
+        if rest[:1] and rest[0] in _SINGLE_UNITS:
+            out.append(end + 1)
+    return sorted(set(out))
+
+
+def _number_ends(text: str, i: int) -> list[int]:
+    out: list[int] = []
+    for j in range(i + 1, min(len(text), i + 7) + 1):
+        if _SCORE.fullmatch(text, i, j) and float(text[i:j]) <= 100:
+            out.append(j)
+    return out
+
+
+def figures(text: str, roles: tuple[str, ...]) -> tuple[float, list[str]] | None:
+    """The best reading of a run of figures as the cells of these columns: (score, cells), or None."""
+    return _figures(text, roles)
+
+
+@lru_cache(maxsize=4096)
+def _figures(text: str, roles: tuple[str, ...]) -> tuple[float, list[str]] | None:
+    best: tuple[float, list[str]] | None = None
+
+    def walk(i: int, k: int, cells: list[str], score: float) -> None:
+        nonlocal best
+        if k == len(roles):
+            if i == len(text):
+                total = score + _checks(dict(zip(roles, cells, strict=True)))
+                if best is None or total > best[0]:
+                    best = (total, list(cells))
+            return
+        role = roles[k]
+        if role in ("actual_value", "score") and i == len(text):  # not evaluated yet: nothing printed
+            walk(i, k + 1, [*cells, ""], score + EMPTY)
+            return
+        ends = _number_ends(text, i) if role in ("weight", "score") else _value_ends(text, i)
+        for j in ends:
+            walk(j, k + 1, [*cells, text[i:j]], score)
+
+    walk(0, 0, [], 0.0)
+    return best
+
+
+def _checks(cells: dict[str, str]) -> float:
+    bonus = 0.0
+    target = cells.get("annual_value") or cells.get("value") or cells.get("period_value")
+    actual = cells.get("actual_value")
+    if target and actual and clean(target) == clean(actual):
+        bonus += REPEAT
+    if cells.get("weight") and cells.get("score") and float(cells["weight"]) == float(cells["score"]):
+        bonus += FULL_MARKS
+    return bonus
+
+
+def _checked(cells: dict[str, str]) -> bool:
+    return _checks(cells) > 0 and all(cells.values())
+
+
+# --- rows ---------------------------------------------------------------------------------------
+
+
+def _category_at(text: str, i: int) -> tuple[str, frozenset[str], int, bool] | None:
+    """(the category word at i, the levels it can be, where it ends, whether a score note `(70分)` follows)."""
+    word = next((w for w, _ in _categories() if text.startswith(w, i)), "")
+    if not word:
+        return None
+    levels = frozenset(level for w, level in _categories() if w == word)
+    end = i + len(word)
+    noted = (m := _SCORE_NOTE.match(text, end)) is not None
+    return word, levels, (m.end() if m else end), noted
+
+
+def _stop_at(text: str, i: int) -> bool:
+    return i >= len(text) or text.startswith(_STOPS, i)
+
+
+def _name_ends(text: str, i: int) -> list[int]:
+    """Where a name starting at i can end: before a digit, a sign or a known phrase (its figures)."""
+    out: list[int] = []
+    han = 0
+    for j in range(i, min(len(text), i + MAX_NAME)):
+        ch = text[j]
+        if j > i and han >= 2 and (ch.isdigit() or ch in "≥≤=<>" or text.startswith(VALUE_PHRASES, j)):
+            out.append(j)
+        if text.startswith(_STOPS, j) and j > i:
+            break
+        han += bool(_HAN.match(ch))
+    return out
+
+
+def cut_rows(data: str, roles: list[str | None]) -> list[tuple[int, int, dict[str, str]]] | None:
+    """Rows of run-together cells, (start, end, cells by column role) each, or None when the text does not
+    cut with every row checked."""
+    if len(data) > MAX_DATA or "indicator" not in roles:
+        return None
+    after = roles[roles.index("indicator") + 1 :]
+    tail = list(after)
+    while tail and tail[-1] in _TEXT_ROLES:  # a trailing 偏差原因 column: empty in such a copy (nothing tells it apart)
+        tail.pop()
+    if not tail or any(r not in _FIGURE_ROLES for r in tail):
+        return None
+    value_roles = tuple(r for r in tail if r)
+    n = len(data)
+    best: list[float | None] = [None] * (n + 1)
+    back: list[tuple[int, dict[str, str]] | None] = [None] * (n + 1)
+    best[0] = 0.0
+    end = None
+    for p in range(n + 1):
+        budget().tick()
+        here = best[p]
+        if here is None:
+            continue
+        if _stop_at(data, p):
+            if end is None or here > (best[end] or 0.0):
+                end = p
+            if p < n:
+                continue
+            break
+        # categories at the row's start
+        first = _category_at(data, p)
+        starts: list[tuple[int, dict[str, str]]] = [(p, {})] if first is None else []  # no name starts with a category
+        if first is not None:
+            word, levels, q, noted = first
+            second = _category_at(data, q)
+            if second is not None and "level1" in levels and "level2" in second[1]:
+                starts.append((second[2], {"level1": word, "level2": second[0]}))
+            # One word alone: the 二级 when it can be one (`成本指标` under 产出指标 continues the 一级 above,
+            # as a rowspan does), unless a score note marks it a 一级 (`效益指标(20分)`).
+            alone = "level2" if "level2" in levels and not noted else "level1"
+            starts.append((q, {alone: word}))
+        for q, cats in starts:
+            if cats and q > p:  # a row of categories only (an empty category of the template)
+                _offer(best, back, q, here + CATEGORY_ROW, p, cats)
+            if _category_at(data, q) is not None:
+                continue  # a name never starts with a category word: that is the next category
+            for j in _name_ends(data, q):
+                name = data[q:j]
+                name_score = ROW + (DIGIT_NAME if name[0].isdigit() else 0.0)
+                for k in range(j + 1, min(n, j + MAX_FIGURES) + 1):
+                    if k < n and not _stop_at(data, k) and data[k] in "≥≤=<>.%":
+                        continue  # the next row starts with a name or a category, not inside a figure
+                    read = figures(data[j:k], value_roles)
+                    if read is None:
+                        continue
+                    score, values = read
+                    cells = {**cats, "indicator": name, **dict(zip(value_roles, values, strict=True))}
+                    _offer(best, back, k, here + name_score + score, p, cells)
+    if end is None or end == 0:
+        return None
+    rows: list[tuple[int, int, dict[str, str]]] = []
+    at = end
+    while at > 0:
+        step = back[at]
+        if step is None:
+            return None
+        prev, cells = step
+        rows.append((prev, at, cells))
+        at = prev
+    rows.reverse()
+    indicators = [r for _, _, r in rows if "indicator" in r]
+    if not indicators or not all(_checked({k: r.get(k, "") for k in value_roles}) for r in indicators):
+        return None
+    return rows
+
+
+def _offer(best: list[float | None], back: list, at: int, score: float, prev: int, cells: dict[str, str]) -> None:
+    if best[at] is None or score > best[at]:  # type: ignore[operator]
+        best[at] = score
+        back[at] = (prev, cells)
+
+
+# --- budget figures in the header block --------------------------------------------------------
+
+_BUDGET_TITLES: tuple[tuple[str, str], ...] = (
+    ("全年预算数", "money"), ("年初预算数", "money"), ("调整后预算数", "money"), ("全年执行数", "money"),
+    ("预算执行数", "money"), ("执行数", "money"), ("预算数", "money"), ("分值", "score"), ("权重", "score"),
+    ("执行率", "rate"), ("得分", "score"),
+)
+_TITLE_MARK = re.compile(r"[(][A-Z/]{1,5}[)]")
+_FIGURE_RUN = re.compile(r"(?<=[\u4e00-\u9fff:])[\d.%]{3,}")
+
+
+def _budget_columns(text: str) -> list[str]:
+    """The types of a run of budget column titles (`全年预算数(A)全年执行数(B)分值执行率(B/A)得分`), or []."""
+    for start in range(len(text)):
+        kinds: list[str] = []
+        i = start
+        while True:
+            word = next(((w, k) for w, k in _BUDGET_TITLES if text.startswith(w, i)), None)
+            if word is None:
+                break
+            kinds.append(word[1])
+            i += len(word[0])
+            if (m := _TITLE_MARK.match(text, i)) is not None:
+                i = m.end()
+        if len(kinds) >= 3 and kinds.count("money") >= 2:
+            return kinds
+    return []
+
+
+def spaced_budget(text: str) -> str:
+    """The header block's text with rows of budget figures that ran together spaced out, when the
+    block's budget titles and the figures' own 执行率 (or the first row's figures) confirm the cut."""
+    kinds = _budget_columns(text)
+    if not kinds:
+        return text
+    known: list[str] = []  # the first row's figures: a later row that repeats them is cut the same way
+
+    def split(m: re.Match[str]) -> str:
+        run = m.group(0)
+        for width in range(len(kinds), 1, -1):
+            cut = _budget_cut(run, kinds[:width], known)
+            if cut:
+                if not known:
+                    known.extend(cut)
+                return " ".join(cut) + " "
+        return run
+
+    return _FIGURE_RUN.sub(split, text)
+
+
+def _budget_cut(run: str, kinds: list[str], known: list[str]) -> list[str] | None:
+    found: list[list[str]] = []
+
+    def walk(i: int, k: int, cells: list[str]) -> None:
+        if k == len(kinds):
+            if i == len(run):
+                found.append(list(cells))
+            return
+        kind = kinds[k]
+        pattern = {"money": _NUM, "score": _NUM, "rate": _NUM + "%"}[kind]
+        for j in range(i + 1, len(run) + 1):
+            piece = run[i:j]
+            if re.fullmatch(pattern, piece) and (kind != "score" or float(piece) <= 100):
+                walk(j, k + 1, [*cells, piece])
+
+    walk(0, 0, [])
+    good = [c for c in found if _budget_ok(c, kinds, known)]
+    if len(good) > 1:  # `0 0.00%` fits any budget: the score the rate earns (分值 × 执行率) decides
+        good = [c for c in good if _scored(c, kinds)]
+    return good[0] if len(good) == 1 else None
+
+
+def _scored(cells: list[str], kinds: list[str]) -> bool:
+    scores = [float(c) for c, k in zip(cells, kinds, strict=True) if k == "score"]
+    rate = next((float(c.rstrip("%")) for c, k in zip(cells, kinds, strict=True) if k == "rate"), None)
+    return len(scores) == 2 and rate is not None and abs(scores[0] * min(rate, 100) / 100 - scores[1]) < SCORE_TOLERANCE
+
+
+def _budget_ok(cells: list[str], kinds: list[str], known: list[str]) -> bool:
+    money = [float(c) for c, k in zip(cells, kinds, strict=True) if k == "money"]
+    rate = next((c for c, k in zip(cells, kinds, strict=True) if k == "rate"), None)
+    if rate is not None and len(money) >= 2 and money[0]:
+        return abs(money[1] / money[0] * 100 - float(rate.rstrip("%"))) < RATE_TOLERANCE
+    if known:
+        return cells == known[: len(cells)]
+    return False
+
+
+def split_line(row: Row) -> list[Row] | None:
+    """A row holding a whole run-together form as its rows: the header block, the grid header, the
+    indicator rows (guessed), what follows (总分, notes); None when the line is not one or does not cut."""
+    if len(row.filled) != 1:
+        return None
+    text = clean(row.filled[0])
+    if len(text) < MIN_LINE:
+        return None
+    found = find_header(text)
+    if found is None:
+        return None
+    start, end, titles = found
+    roles = [column_role(t) for t in titles]
+    data = text[end:]
+    stop = next((i for i in range(len(data)) if _stop_at(data, i) and i > 0), len(data))
+    cut = cut_rows(data[:stop] if stop < len(data) else data, roles)
+    if cut is None:
+        return None
+    # Every row quotes its own part of the line (a footnote's row is a footnote; a row is not the whole form).
+    line = row.line
+    out: list[Row] = []
+    label = _first_label(text[:start])
+    if label > 0:
+        out.append(Row(line, [text[:label]], True, text[:label]))
+    out.append(Row(line, [spaced_budget(text[label:start])], True, text[label:start]))
+    out.append(Row(line, list(titles), True, text[start:end], cell_lines=[line] * len(titles)))
+    for a, b, cells in cut:
+        out.append(Row(line, [cells.get(r or "", "") if r else "" for r in roles], True, data[a:b],
+                       cell_lines=[line] * len(roles), guessed=True))
+    rest = data[stop:].lstrip("….")
+    total = next((w for w in TOTAL_WORDS if rest.startswith(w)), "")
+    if total:
+        note = rest.find("注:")
+        piece = rest[: note if note > 0 else len(rest)]
+        out.append(Row(line, [total, piece[len(total):]], True, piece))
+        rest = rest[len(piece):]
+    if rest:
+        out.append(Row(line, [rest], True, rest))
+    return out
+
+
+def _first_label(text: str) -> int:
+    """Where the first form label of a header block starts (the notice before it is a row of its own)."""
+    from ingest.headers import KEY_WORDS
+
+    spots = [text.find(w) for w in KEY_WORDS["project"] if w in text]
+    return min(spots) if spots else 0
