@@ -19,7 +19,7 @@ from itertools import pairwise
 
 from ingest.align import Column, aligned, positional, shifted
 from ingest.builder import RecordBuilder
-from ingest.headers import AMOUNT_ROLES, GRID_ROLES, LEVEL_ROLES, TOTAL_WORDS, column_role, header_form, is_furniture
+from ingest.headers import AMOUNT_ROLES, LEVEL_ROLES, TOTAL_WORDS, VALUE_ROLES, column_role, header_form, is_furniture
 from ingest.indicators import ParsedItem, is_known_variant, resolve_categories
 from ingest.keyvalue import HeaderBlock, drop_project_code, read_block
 from ingest.limits import budget
@@ -93,11 +93,19 @@ def _roles_of(row: Row) -> set[str]:
 
 def _kind(roles: set[str]) -> str:
     """"grid" (an indicator grid's header), "packed" (the OCR layout's columns) or ""."""
-    if ("indicator" in roles and len(roles & GRID_ROLES) >= 2) or {"level1", "level2"} <= roles:
+    if is_grid_header(roles):
         return "grid"
     if not roles & LEVEL_ROLES and "indicators" in roles and "project" in roles:
         return "packed"
     return ""
+
+
+def is_grid_header(roles: set[str]) -> bool:
+    """Column roles an indicator grid's header names: 一级 and 二级, or the indicator's name with a category
+    or a target column beside it (a name with only 实际完成值 / 偏差原因 beside it is words of a run-on
+    line that happen to contain titles, not a header)."""
+    named = "indicator" in roles and bool(roles & ({"level1", "level2"} | set(VALUE_ROLES)))
+    return named or {"level1", "level2"} <= roles
 
 
 def _header_at(rows: list[Row], idx: int) -> Header | None:

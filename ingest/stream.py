@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ingest.align import JOIN, JOIN_VALUE, JUNK, NEG, VALUE_ROLES, cell_score
-from ingest.headers import COLUMN_EXACT, COLUMN_WORDS, GRID_ROLES, column_role, is_furniture, key_role
+from ingest.headers import COLUMN_EXACT, COLUMN_WORDS, column_role, is_furniture, key_role
 from ingest.indicators import category_score
 from ingest.limits import budget
 from ingest.normalize import clean
@@ -168,8 +168,9 @@ def cut(stream: Stream, roles: list[str | None]) -> list[dict[int, tuple[int, in
 
 
 def _kind_ok(roles: list[str | None]) -> bool:
-    got = {r for r in roles if r}
-    return ("indicator" in got and len(got & GRID_ROLES) >= 2) or {"level1", "level2"} <= got
+    from ingest.grid import is_grid_header
+
+    return is_grid_header({r for r in roles if r})
 
 
 def _data_roles(titles: list[str]) -> tuple[int, list[str | None]]:
