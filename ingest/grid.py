@@ -23,7 +23,7 @@ from ingest.headers import AMOUNT_ROLES, LEVEL_ROLES, TOTAL_WORDS, VALUE_ROLES, 
 from ingest.indicators import ParsedItem, is_known_variant, resolve_categories
 from ingest.keyvalue import HeaderBlock, drop_project_code, read_block
 from ingest.limits import budget
-from ingest.normalize import clean, clean_value, has_spaced_number
+from ingest.normalize import clean, clean_value, has_spaced_number, repair_bounded_rate
 from ingest.records import ParsedFile, ParseWarning, Project, Repair, RowFate, TotalKind, TotalRow, WarningKind
 from ingest.table import Row, Sheet
 from ingest.taxonomy import GRAND_TOTAL_NAMES, HEADER_FILLER, department_total
@@ -577,6 +577,10 @@ class GridReader:
                 op = operator or (value_parts(reading).operator if not split else "")
                 dated = f"{op}{date.isoformat()}"
                 reading = dated
+            if (fixed := repair_bounded_rate(name, reading)) is not None:
+                repairs.append(Repair(role, reading, fixed, "比率不超过100%,开头的“2”是误识的“≥”"))
+                reading = fixed
+                printed[role] = fixed
             read[role] = reading
         both = read.get("value", "")
         period = read.get("period_value") or both

@@ -37,13 +37,18 @@ MAX_FIGURES = 40  # characters of one row's figures
 MIN_HEADER = 3
 _FIGURE_ROLES = ("weight", "score", "value", "annual_value", "period_value", "actual_value")
 _TEXT_ROLES = ("deviation", "note", "standard")
-_SINGLE_UNITS = "个人米次元户亩座台天日月年所处家项条篇期场辆吨本册套件份名棵株头只批张块间栋秒分时周期"
+_SINGLE_UNITS = "个人米次元户亩座台天日月年所处家项条篇期场辆吨本册套件份名棵株头只批张块间栋秒分时周期起例"
 _UNITS = tuple(sorted(COMMON_UNITS | {"厘米", "千克", "公斤", "万人次", "人次", "平方公里", "万亩", "万册", "课时"},
                       key=len, reverse=True))
 _OP = r"(?:>=|<=|[≥≤=<>])"
 _NUM = r"(?:0|[1-9]\d*)(?:\.\d+)?"
 _SCORE = re.compile(r"(?:0|[1-9]\d{0,2})(?:\.\d+)?")
 _STOPS = ("……", "…", "...", "注:", "说明:", *TOTAL_WORDS)
+_ROW_STOPS = ("说明",)  # the form's 说明 row (`说明无`): ends the grid where a row would start
+# What a 自评表 prints as achieved when it is no figure (`100%无没有轮换…`: target 100%, achieved 无, then the reason).
+_ACHIEVED_WORDS = ("未完成", "已完成", "未达标", "已达标", "未达到", "完成", "达标", "无", "否", "是")
+MAX_PHRASE = 8  # a qualitative value repeated as achieved (`高高`, `显著提升显著提升`)
+MAX_REASON = 40
 _SCORE_NOTE = re.compile(r"[(]\d+(?:\.\d+)?分[)]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _GROUP = frozenset({None, "indicators", "goal"})
@@ -51,6 +56,8 @@ EMPTY = -1.5  # a figure column left empty
 REPEAT = 1.0  # the target and the achieved value agree
 FULL_MARKS = 0.5  # the weight and the score agree
 DIGIT_NAME = -1.0  # a name starting with a digit (the figures before it were cut short)
+REASON = -0.3  # a 偏差原因 text after the figures (read only where a category or the end follows it)
+PAGE_LABEL = -0.1  # a group label a new page repeats (`绩效指标`) skipped at a row's start
 ROW = 1.0
 CATEGORY_ROW = -0.2  # a row of categories only: taken when nothing follows them (an empty category)
 RATE_TOLERANCE = 0.05
@@ -104,12 +111,28 @@ def find_header(text: str) -> tuple[int, int, list[str]] | None:
 # --- figures ------------------------------------------------------------------------------------
 
 
-def _value_ends(text: str, i: int) -> list[int]:
-    """Where a value starting at i can end: a number with its sign and unit, or a known phrase."""
+def _repeated(text: str, i: int) -> list[int]:
+    """Ends of a phrase at i that the text repeats right after it (`高高`: the target and the achieved)."""
+    out: list[int] = []
+    for n in range(1, MAX_PHRASE + 1):
+        phrase = text[i : i + n]
+        if len(phrase) < n or not all(_HAN.match(ch) for ch in phrase):
+            break
+        if text.startswith(phrase, i + n):
+            out.append(i + n)
+    return out
+
+
+def _value_ends(text: str, i: int, achieved: bool = False) -> list[int]:
+    """Where a value starting at i can end: a number with its sign and unit, a known phrase, a phrase
+    repeated as the achieved value, or (achieved) a word such as 无 / 完成."""
     out: list[int] = []
     for phrase in VALUE_PHRASES:
         if text.startswith(phrase, i):
             out.append(i + len(phrase))
+    out += _repeated(text, i)
+    if achieved:
+        out += [i + len(w) for w in _ACHIEVED_WORDS if text.startswith(w, i)]
     m = re.compile(_OP + "?" + _NUM).match(text, i)
     if m:
         end = m.end()
@@ -133,33 +156,39 @@ def _number_ends(text: str, i: int) -> list[int]:
     return out
 
 
-def figures(text: str, roles: tuple[str, ...]) -> tuple[float, list[str]] | None:
-    """The best reading of a run of figures as the cells of these columns: (score, cells), or None."""
+def figures(text: str, roles: tuple[str, ...]) -> tuple[float, list[str], int] | None:
+    """The best reading of a run of figures as the cells of these columns: (score, cells, how many
+    readings there were), or None."""
     return _figures(text, roles)
 
 
 @lru_cache(maxsize=4096)
-def _figures(text: str, roles: tuple[str, ...]) -> tuple[float, list[str]] | None:
-    best: tuple[float, list[str]] | None = None
+def _figures(text: str, roles: tuple[str, ...]) -> tuple[float, list[str], int] | None:
+    best: tuple[float, list[str], int] | None = None
+    count = 0
 
     def walk(i: int, k: int, cells: list[str], score: float) -> None:
-        nonlocal best
+        nonlocal best, count
         if k == len(roles):
             if i == len(text):
+                count += 1
                 total = score + _checks(dict(zip(roles, cells, strict=True)))
                 if best is None or total > best[0]:
-                    best = (total, list(cells))
+                    best = (total, list(cells), 0)
             return
         role = roles[k]
         if role in ("actual_value", "score") and i == len(text):  # not evaluated yet: nothing printed
             walk(i, k + 1, [*cells, ""], score + EMPTY)
             return
-        ends = _number_ends(text, i) if role in ("weight", "score") else _value_ends(text, i)
-        for j in ends:
+        ends = _number_ends(text, i) if role in ("weight", "score") else _value_ends(text, i, role == "actual_value")
+        target = next((c for r, c in zip(roles, cells, strict=False) if r in ("annual_value", "value", "period_value")), "")
+        if role == "actual_value" and target and text.startswith(target, i):
+            ends.append(i + len(target))  # achieved as targeted, printed again (`高高`)
+        for j in sorted(set(ends)):
             walk(j, k + 1, [*cells, text[i:j]], score)
 
     walk(0, 0, [], 0.0)
-    return best
+    return None if best is None else (best[0], best[1], count)
 
 
 def _checks(cells: dict[str, str]) -> float:
@@ -171,10 +200,6 @@ def _checks(cells: dict[str, str]) -> float:
     if cells.get("weight") and cells.get("score") and float(cells["weight"]) == float(cells["score"]):
         bonus += FULL_MARKS
     return bonus
-
-
-def _checked(cells: dict[str, str]) -> bool:
-    return _checks(cells) > 0 and all(cells.values())
 
 
 # --- rows ---------------------------------------------------------------------------------------
@@ -196,15 +221,16 @@ def _stop_at(text: str, i: int) -> bool:
 
 
 def _name_ends(text: str, i: int) -> list[int]:
-    """Where a name starting at i can end: before a digit, a sign or a known phrase (its figures)."""
+    """Where a name starting at i can end: before a digit, a sign, a known phrase or a repeated one (its figures)."""
     out: list[int] = []
     han = 0
     for j in range(i, min(len(text), i + MAX_NAME)):
         ch = text[j]
-        if j > i and han >= 2 and (ch.isdigit() or ch in "≥≤=<>" or text.startswith(VALUE_PHRASES, j)):
+        if j > i and (text.startswith(_STOPS, j) or _category_at(text, j) or _page_label(text, j)):
+            break  # a name runs through no category word, label or stop
+        figures_start = ch.isdigit() or ch in "≥≤=<>" or text.startswith(VALUE_PHRASES, j) or _repeated(text, j)
+        if j > i and han >= 2 and figures_start and not text[j - 1].isdigit():  # never inside a number
             out.append(j)
-        if text.startswith(_STOPS, j) and j > i:
-            break
         han += bool(_HAN.match(ch))
     return out
 
@@ -221,6 +247,7 @@ def cut_rows(data: str, roles: list[str | None]) -> list[tuple[int, int, dict[st
     if not tail or any(r not in _FIGURE_ROLES for r in tail):
         return None
     value_roles = tuple(r for r in tail if r)
+    reason_role = "deviation" if "deviation" in after[len(tail):] else ""
     n = len(data)
     best: list[float | None] = [None] * (n + 1)
     back: list[tuple[int, dict[str, str]] | None] = [None] * (n + 1)
@@ -231,12 +258,15 @@ def cut_rows(data: str, roles: list[str | None]) -> list[tuple[int, int, dict[st
         here = best[p]
         if here is None:
             continue
-        if _stop_at(data, p):
+        if _stop_at(data, p) or data.startswith(_ROW_STOPS, p):
             if end is None or here > (best[end] or 0.0):
                 end = p
             if p < n:
                 continue
             break
+        label = _page_label(data, p)
+        if label:  # `绩效指标` repeated where a new page starts
+            _offer(best, back, p + len(label), here + PAGE_LABEL, p, {})
         # categories at the row's start
         first = _category_at(data, p)
         starts: list[tuple[int, dict[str, str]]] = [(p, {})] if first is None else []  # no name starts with a category
@@ -263,9 +293,14 @@ def cut_rows(data: str, roles: list[str | None]) -> list[tuple[int, int, dict[st
                     read = figures(data[j:k], value_roles)
                     if read is None:
                         continue
-                    score, values = read
+                    score, values, readings = read
                     cells = {**cats, "indicator": name, **dict(zip(value_roles, values, strict=True))}
+                    if readings > 1:
+                        cells[_AMBIGUOUS] = "1"
                     _offer(best, back, k, here + name_score + score, p, cells)
+                    if reason_role:
+                        for m in _reason_ends(data, k):
+                            _offer(best, back, m, here + name_score + score + REASON, p, {**cells, reason_role: data[k:m]})
     if end is None or end == 0:
         return None
     rows: list[tuple[int, int, dict[str, str]]] = []
@@ -279,9 +314,51 @@ def cut_rows(data: str, roles: list[str | None]) -> list[tuple[int, int, dict[st
         at = prev
     rows.reverse()
     indicators = [r for _, _, r in rows if "indicator" in r]
-    if not indicators or not all(_checked({k: r.get(k, "") for k in value_roles}) for r in indicators):
+    if not indicators or not _trusted([{k: r.get(k, "") for k in value_roles} for r in indicators],
+                                      [_AMBIGUOUS in r for r in indicators]):
         return None
+    for _, _, r in rows:
+        r.pop(_AMBIGUOUS, None)
     return rows
+
+
+def _trusted(rows: list[dict[str, str]], ambiguous: list[bool]) -> bool:
+    """Every row holds all its figures; every row that no check confirms reads only one way; and most
+    rows are confirmed (the target repeated as achieved, the weight as the score)."""
+    if not all(all(r.values()) for r in rows):
+        return False
+    checked = [_checks(r) > 0 for r in rows]
+    if any(not c and a for c, a in zip(checked, ambiguous, strict=True)):
+        return False
+    return sum(checked) * 2 >= len(rows)
+
+
+_AMBIGUOUS = "_ambiguous"
+
+
+def _page_label(text: str, i: int) -> str:
+    """A group title (`绩效指标`) at i that no category follows… as a new page repeats it; or ""."""
+    from ingest.headers import COLUMN_WORDS
+
+    return next((w for w in COLUMN_WORDS["indicators"] if text.startswith(w, i)), "")
+
+
+def _reason_ends(text: str, i: int) -> list[int]:
+    """Where a 偏差原因 text starting at i can end: before a category word, a page label or the end
+    (never before a name: a name and its figures would read as a reason)."""
+    out: list[int] = []
+    if _category_at(text, i) or _page_label(text, i):
+        return out
+    for m in range(i + 1, min(len(text), i + MAX_REASON) + 1):
+        if text[m - 1].isdigit() or text.startswith(_STOPS, m - 1):
+            break
+        follows = m == len(text) or _stop_at(text, m) or text.startswith(_ROW_STOPS, m)
+        if follows or _category_at(text, m) or _page_label(text, m):
+            if m >= i + 2:
+                out.append(m)
+            if not follows:
+                break  # a reason runs through no category word: the next row starts there
+    return out
 
 
 def _offer(best: list[float | None], back: list, at: int, score: float, prev: int, cells: dict[str, str]) -> None:
@@ -378,12 +455,17 @@ def _budget_ok(cells: list[str], kinds: list[str], known: list[str]) -> bool:
     return False
 
 
-def split_line(row: Row) -> list[Row] | None:
+def split_line(row: Row, joined: bool = False) -> list[Row] | None:
     """A row holding a whole run-together form as its rows: the header block, the grid header, the
-    indicator rows (guessed), what follows (总分, notes); None when the line is not one or does not cut."""
-    if len(row.filled) != 1:
+    indicator rows (guessed), what follows (总分, notes); None when the line is not one or does not cut.
+
+    `joined`: the row's tokens are one text the copy wrapped at spaces (`一级 指标二级 指标三级指标…`)."""
+    if joined:
+        text = clean("".join(row.cells))
+    elif len(row.filled) == 1:
+        text = clean(row.filled[0])
+    else:
         return None
-    text = clean(row.filled[0])
     if len(text) < MIN_LINE:
         return None
     found = find_header(text)
@@ -425,3 +507,27 @@ def _first_label(text: str) -> int:
 
     spots = [text.find(w) for w in KEY_WORDS["project"] if w in text]
     return min(spots) if spots else 0
+
+
+_CHUNK = re.compile(r"^(\d{1,2})、")
+
+
+def preview_chunks(rows: list[Row], i: int) -> tuple[Row, int] | None:
+    """A document site's preview cut into numbered chunks (`1、…` / `2、100%质量…` / `3、…`) that break
+    its rows anywhere, starting at row i: the chunks as one row of tokens (markers dropped), and the
+    index after them; None when row i opens no such run."""
+    first = rows[i]
+    if not first.filled or not (m := _CHUNK.match(first.filled[0])) or m.group(1) != "1":
+        return None
+    cells: list[str] = []
+    j, number = i, 1
+    while j < len(rows) and rows[j].filled and (m := _CHUNK.match(rows[j].filled[0])) and int(m.group(1)) == number:
+        tokens = list(rows[j].cells)
+        tokens[0] = tokens[0][m.end():]
+        cells += tokens
+        j += 1
+        number += 1
+    if number <= 2:
+        return None
+    text = "\n".join(r.text for r in rows[i:j])
+    return Row(first.line, cells, False, text, end_line=rows[j - 1].line), j

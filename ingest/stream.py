@@ -32,7 +32,7 @@ from ingest.headers import COLUMN_EXACT, COLUMN_WORDS, column_role, is_furniture
 from ingest.indicators import category_score
 from ingest.limits import budget
 from ingest.normalize import clean
-from ingest.runon import split_line
+from ingest.runon import preview_chunks, split_line
 from ingest.table import Row, Sheet
 from ingest.taxonomy import LEVEL1, LEVEL2
 from ingest.taxonomy import variants as category_variants
@@ -317,7 +317,14 @@ def restream(sheet: Sheet) -> Sheet:
     changed = False
     while i < len(rows):
         row = rows[i]
-        whole = split_line(row)  # a whole form run together on one line
+        chunks = preview_chunks(rows, i)  # a preview cut into numbered chunks: one text
+        if chunks is not None and (whole := split_line(chunks[0], joined=True)) is not None:
+            out += whole
+            changed = True
+            i = chunks[1]
+            continue
+        # A whole form run together on one line (its cells, or tokens a wrapped copy split at spaces).
+        whole = split_line(row, joined=not row.exact and _header_run(row.cells) is None)
         if whole is not None:
             out += whole
             changed = True
