@@ -249,6 +249,8 @@ def repair_bounded_rate(name: str, value: str) -> str | None:
     """`市民满意度调查` valued `290%`: a rate of a whole cannot pass 100%, and `2` for `≥` is a known
     misreading, so the value was `≥90%`. Returns the repaired value, or None."""
     m = _OVER_RATE.match(value)
-    if not m or not any(w in name for w in BOUNDED_RATE_WORDS) or float(m.group(1)) > 100 or m.group(1).startswith("0"):
+    if not m or not any(w in name for w in BOUNDED_RATE_WORDS) or float(value[:-1]) <= 100:
+        return None  # no rate, or a rate that can be what it says
+    if float(m.group(1)) > 100 or m.group(1).startswith("0"):
         return None
     return f"≥{m.group(1)}%"
