@@ -12,8 +12,6 @@ The generic rules behind them are property-tested at the end.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from test_ingest_real import (  # the same checks, run on these tables too
     assert_truth_indicators,
     norm,
     parsed_with_truth,
+    score_real,
     test_every_row_is_accounted_for,  # noqa: F401
     truth_amount,
 )
@@ -179,15 +178,8 @@ def test_a_run_together_form_that_does_not_cross_check_is_rejected_not_guessed(t
 
 def test_score_real_tool_on_the_third_set() -> None:
     """The scorer the product owner runs: every indicator of the six tables, nothing lost silently."""
-    tool = ROOT.parent.parent / "shared" / "tools" / "score_real.py"
-    if not tool.exists():
-        tool = Path("/work/shared/tools/score_real.py")
-    if not tool.exists():
-        pytest.skip("score_real.py is not on this machine")
-    run = subprocess.run([sys.executable, str(tool), str(THIRD), str(THIRD), "--python", sys.executable],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert "indicators 40/40" in run.stdout and "silent losses 0" in run.stdout
+    out = score_real(THIRD)
+    assert "indicators 40/40" in out and "silent losses 0" in out
 
 
 # --- the generic rules, property-tested ---------------------------------------------------------
