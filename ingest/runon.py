@@ -531,3 +531,17 @@ def preview_chunks(rows: list[Row], i: int) -> tuple[Row, int] | None:
         return None
     text = "\n".join(r.text for r in rows[i:j])
     return Row(first.line, cells, False, text, end_line=rows[j - 1].line), j
+
+
+def run_on_line(rows: list[Row]) -> int | None:
+    """The line of the first row (or numbered chunks) holding a grid's header run together with the text
+    around it: a whole form on one line that could not be cut safely (for the error that rejects it)."""
+    i = 0
+    while i < len(rows):
+        chunks = preview_chunks(rows, i)
+        row, nxt = chunks if chunks is not None else (rows[i], i + 1)
+        text = clean("".join(row.cells))
+        if len(text) >= MIN_LINE and find_header(text) is not None:
+            return row.line
+        i = nxt
+    return None

@@ -176,6 +176,17 @@ def test_a_run_together_form_that_does_not_cross_check_is_rejected_not_guessed(t
     assert "preview.txt" in str(caught.value) and "表头" in str(caught.value)
 
 
+def test_a_run_on_form_whose_rows_name_nothing_is_rejected_naming_the_line() -> None:
+    """`…一级指标二级指标指标内容指标值备注产出指标数量指标88100…`: a header, but no row holds a name."""
+    path = ROOT / "tests" / "fixtures" / "real_tables_rejected" / "hn_ningxiang_batang_2021.txt"
+    with pytest.raises(IngestError) as caught:
+        parse_file(path)
+    assert caught.value.line == 14
+    message = str(caught.value)
+    assert "hn_ningxiang_batang_2021.txt" in message and "第14行" in message and "连成了一段" in message
+    assert all(word in message for word in ("一级指标", "项目名称", "实际完成值", "整体支出"))  # what is expected
+
+
 def test_score_real_tool_on_the_third_set() -> None:
     """The scorer the product owner runs: every indicator of the six tables, nothing lost silently."""
     out = score_real(THIRD)

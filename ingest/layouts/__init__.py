@@ -19,6 +19,7 @@ from ingest.headers import column_role
 from ingest.layouts import form, overall, packed, rows, selfeval
 from ingest.layouts.common import prepared
 from ingest.records import Document, ParsedFile, ParseWarning
+from ingest.runon import run_on_line
 from ingest.sources import Source
 
 # Order matters: the first reader whose detect() says yes parses the sheet.
@@ -91,6 +92,11 @@ def _no_layout(source: Source, skipped: list[str]) -> IngestError:
                 found = "、".join(c for c in row.filled)[:80]
                 return IngestError(source.name, f"{where}表头(第{row.line}行)没有“绩效指标”列,也没有一级指标、二级指标、三级指标等指标列,"
                                                 f"读到的是“{found}”。需要以下之一: {expected()}", line=row.line)
+    for sheet in source.sheets:
+        if (line := run_on_line(sheet.rows)) is not None:
+            return IngestError(source.name, "此行把整张表(表头和各行指标)连成了一段,单元格之间没有分隔符;按内容拆分时"
+                                            "各行的指标值无法相互印证(年度指标值与实际完成值、分值与得分),为免读错未收录。"
+                                            f"请提供原表格(xlsx/docx/html)或按单元格分隔的文本。需要以下之一: {expected()}", line=line)
     where = "、".join(f"“{n}”" for n in skipped if n)
     where = f"工作表{where}" if where else "文件"
     return IngestError(source.name, f"{where}前{HEADER_SEARCH_ROWS}行中没有可识别的表头,无法判断表格版式。需要以下之一: {expected()}")
