@@ -43,6 +43,9 @@ _OWN_UNIT = "本级"
 _PROJECT_CODE = re.compile(r"^(?=(?:[A-Z]*\d){8})[0-9A-Z]{10,}\s*[-_—]\s*")
 _LONG_LINE = 300
 _GOALS = ("goal", "period_goal")
+# `总体目标` heads both the 实施期 and the 年度 goal in some templates: its value is the goal only when no
+# 年度目标 (or other specific goal label) gives one.
+_GENERAL_LABELS = frozenset({"总体目标"})
 PLACEHOLDERS = {"", "(盖章)", "(签字)", "(公章)", "盖章", "签字", "/", "-", "无"}
 
 
@@ -63,6 +66,7 @@ class HeaderBlock:
     titles: list[tuple[int, str]] = field(default_factory=list)
     unit: str = ""  # the amount unit stated ("" when none)
     lines: list[int] = field(default_factory=list)  # rows read (all accounted as header)
+    general: set[str] = field(default_factory=set)  # fields a general label gave: a specific one later wins
 
     def get(self, role: str) -> str:
         kv = self.keys.get(role)
@@ -289,8 +293,13 @@ def _put(block: HeaderBlock, role: str, value: str, row: Row, label: str = "") -
     if role in AMOUNT_ROLES:
         block.amounts.setdefault(role, []).append(kv)
         return
-    if role not in block.keys:
+    general = header_form(label) in _GENERAL_LABELS
+    if role not in block.keys or (role in block.general and not general):
         block.keys[role] = kv
+        if general:
+            block.general.add(role)
+        else:
+            block.general.discard(role)
 
 
 def department_of(block: HeaderBlock) -> tuple[str, str]:

@@ -30,7 +30,7 @@ from errors import IngestError
 from ingest import parse_file
 from ingest.grid import outer_group
 from ingest.headers import is_title
-from ingest.keyvalue import drop_project_code, strip_code, weak_department
+from ingest.keyvalue import drop_project_code, read_block, strip_code, weak_department
 from ingest.normalize import repair_bounded_rate
 from ingest.records import ParsedFile
 from ingest.runon import figures, spaced_budget, split_line
@@ -274,6 +274,15 @@ def test_a_rate_of_a_whole_over_100_percent_is_a_misread_sign(rate: int, name: s
 def test_a_budget_code_before_a_project_name_is_dropped(code: str, name: str) -> None:
     assert drop_project_code(f"{code}-{name}") == name
     assert drop_project_code(f"2023年{name}") == f"2023年{name}"
+
+
+@settings(max_examples=30, deadline=None)
+@given(period=_HAN, annual=_HAN, first=st.booleans())
+def test_a_general_goal_label_yields_to_the_annual_goal(period: str, annual: str, first: bool) -> None:
+    general, specific = Row(1, ["总 体 目 标", period], True, ""), Row(2, ["年度目标", annual], True, "")
+    block = read_block([general, specific] if first else [specific, general])
+    assert block.keys["goal"].value == annual
+    assert read_block([general]).keys["goal"].value == period  # alone, it is the goal (the NDRC form)
 
 
 def test_a_sentence_of_prose_is_no_title() -> None:
