@@ -39,6 +39,7 @@ _CODE_PREFIX = re.compile(r"^[\[(]?\d{2,}[\])]?[-_.]?\s*\S")
 # A name may carry a placeholder (`开发数量(≥**个)`): no digit follows its sign.
 _VALUEISH = re.compile(r"^[≥≤=<>≧≦]|[≥≤=<>≧≦]\s*\d|^\d|\d\s*%|%$|\d\s*[\u4e00-\u9fff]{1,3}$")
 _DANGLING = re.compile(r"[≥≤=<>≧≦]$")
+_UNIT_SYMBOL = re.compile(r"[%‰℃°]+")
 _VALUE_START = re.compile(r"[≥≤=<>≧≦]|\d")
 _OPEN = "(（[【"
 _CLOSE = ")）]】"
@@ -131,6 +132,8 @@ def _cell_score(role: str | None, text: str) -> float:
     if role in ("value", "period_value", "annual_value", "actual_value"):
         if operator or direction or "**" in norm:
             return 0.05  # a bare sign, or a template placeholder (`≥**个`): not a value
+        if _UNIT_SYMBOL.fullmatch(norm):
+            return 0.2  # `%` alone is a 度量单位 cell: a value has its number or its words
         base = 0.9 if valueish else 0.35
         return base + penalty
     if role == "indicator":

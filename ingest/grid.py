@@ -19,11 +19,11 @@ from itertools import pairwise
 
 from ingest.align import Column, aligned, positional, shifted
 from ingest.builder import RecordBuilder
-from ingest.headers import AMOUNT_ROLES, GRID_ROLES, LEVEL_ROLES, TOTAL_WORDS, column_role, header_form, is_furniture
+from ingest.headers import AMOUNT_ROLES, LEVEL_ROLES, TOTAL_WORDS, VALUE_ROLES, column_role, header_form, is_furniture
 from ingest.indicators import ParsedItem, is_known_variant, resolve_categories
-from ingest.keyvalue import HeaderBlock, read_block
+from ingest.keyvalue import HeaderBlock, drop_project_code, read_block
 from ingest.limits import budget
-from ingest.normalize import clean, clean_value, has_spaced_number
+from ingest.normalize import clean, clean_value, has_spaced_number, repair_bounded_rate
 from ingest.records import ParsedFile, ParseWarning, Project, Repair, RowFate, TotalKind, TotalRow, WarningKind
 from ingest.table import Row, Sheet
 from ingest.taxonomy import GRAND_TOTAL_NAMES, HEADER_FILLER, department_total
@@ -93,11 +93,19 @@ def _roles_of(row: Row) -> set[str]:
 
 def _kind(roles: set[str]) -> str:
     """"grid" (an indicator grid's header), "packed" (the OCR layout's columns) or ""."""
-    if ("indicator" in roles and len(roles & GRID_ROLES) >= 2) or {"level1", "level2"} <= roles:
+    if is_grid_header(roles):
         return "grid"
     if not roles & LEVEL_ROLES and "indicators" in roles and "project" in roles:
         return "packed"
     return ""
+
+
+def is_grid_header(roles: set[str]) -> bool:
+    """Column roles an indicator grid's header names: 一级 and 二级, or the indicator's name with a category
+    or a target column beside it (a name with only 实际完成值 / 偏差原因 beside it is words of a run-on
+    line that happen to contain titles, not a header)."""
+    named = "indicator" in roles and bool(roles & ({"level1", "level2"} | set(VALUE_ROLES)))
+    return named or {"level1", "level2"} <= roles
 
 
 def _header_at(rows: list[Row], idx: int) -> Header | None:
@@ -318,13 +326,16 @@ class GridReader:
         if clean(row.filled[0]).replace(" ", "") in TOTAL_WORDS and not self.multi:
             self.account(row, "total")  # a form's 合计 / 总分 row: the sum of what is above
             return
+        if _form_labels(row):
+            self.account(row, "header")  # `评价结论 | … | 存在问题 | … | 项目负责人:`: the form's footer, no indicator
+            return
         f = self.fields(row)
-        name = clean(f.get("project"))
+        name = drop_project_code(clean(f.get("project")))
         unit_cell = clean(f.get("unit_name"))
         amounts = {k: f.get(k) for k in AMOUNT_ROLES}
         goal = clean(f.get("goal"))
         indicator = clean_value(f.get("indicator"))
-        l1, l2 = clean(f.get("level1")), clean(f.get("level2"))
+        l1, l2 = outer_group(clean(f.get("level1")), clean(f.get("level2")))
         has_values = any(f.get(r) for r in ("value", "period_value", "annual_value", "actual_value"))
         if indicator in self.boilerplate and not has_values:
             # A category row of a web copy whose only other cell is the scoring rule every row repeats
@@ -566,6 +577,10 @@ class GridReader:
                 op = operator or (value_parts(reading).operator if not split else "")
                 dated = f"{op}{date.isoformat()}"
                 reading = dated
+            if (fixed := repair_bounded_rate(name, reading)) is not None:
+                repairs.append(Repair(role, reading, fixed, "比率不超过100%,开头的“2”是误识的“≥”"))
+                reading = fixed
+                printed[role] = fixed
             read[role] = reading
         both = read.get("value", "")
         period = read.get("period_value") or both
@@ -603,6 +618,35 @@ class GridReader:
             "deviation": clean_value(f.get("deviation")),
             "note": note,
         }
+
+
+def _form_labels(row: Row) -> bool:
+    """A row that starts with a form label and holds another: labels and their texts, not an indicator."""
+    from ingest.align import is_category
+    from ingest.headers import key_role
+
+    first = row.filled[0]
+    if key_role(first) is None or is_category(first):
+        return False
+    return sum(key_role(c) is not None for c in row.filled) >= 2
+
+
+def outer_group(l1: str, l2: str) -> tuple[str, str]:
+    """The categories a row names, when its 二级 cell holds a framework 一级 category.
+
+    Some templates (the 中央预算内投资 绩效目标表) put an outer group in the 一级 column
+    (`实施效果指标`, one merged cell) and 产出指标 / 效益指标 in the 二级 column; a copy that lost
+    the merged cell leaves `效益指标` alone in the 二级 column. That cell is the 一级 category and
+    the row names no 二级 (a 一级-only name: 成本指标 and 满意度指标 are 二级 names too, and stay)."""
+    from ingest.align import is_category
+    from ingest.indicators import category_score
+    from ingest.taxonomy import LEVEL1, LEVEL2
+
+    if not l2 or (l1 and is_category(l1)):
+        return l1, l2
+    if any(category_score(l2, c) >= 100 for c in LEVEL1) and not any(category_score(l2, c) >= 100 for c in LEVEL2):
+        return l2, ""
+    return l1, l2
 
 
 def _by_position(row: Row, columns: list[Column]) -> dict[int, str]:

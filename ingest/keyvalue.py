@@ -28,7 +28,7 @@ from ingest.headers import (
     is_title,
     key_role,
 )
-from ingest.normalize import clean, simplify_chars
+from ingest.normalize import clean, clean_value, simplify_chars
 from ingest.table import Row
 from ingest.units import is_money, stated_unit
 
@@ -38,8 +38,14 @@ _STANDALONE_YEAR = re.compile(r"^[(\[]?\s*(20[0-4]\d)\s*年度?\s*[)\]]?$")
 _DATE_LINE = re.compile(r"(发布|归档|填报|打印|更新|浏览)(时间|日期)|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
 _CODE = re.compile(r"^\s*(?:[(\[]\s*\d+\s*[)\]]|\d{2,}\s*[-_.]|\d{3,}(?=[\u4e00-\u9fff]))\s*")
 _SUFFIX = re.compile(r"[(](部门|单位|本级|盖章|公章)[)]\s*$")
+_OWN_UNIT = "本级"
+# A budget system's project code: a long run of digits and capitals (`51000021R000000019951`) and a dash.
+_PROJECT_CODE = re.compile(r"^(?=(?:[A-Z]*\d){8})[0-9A-Z]{10,}\s*[-_—]\s*")
 _LONG_LINE = 300
 _GOALS = ("goal", "period_goal")
+# `总体目标` heads both the 实施期 and the 年度 goal in some templates: its value is the goal only when no
+# 年度目标 (or other specific goal label) gives one.
+_GENERAL_LABELS = frozenset({"总体目标"})
 PLACEHOLDERS = {"", "(盖章)", "(签字)", "(公章)", "盖章", "签字", "/", "-", "无"}
 
 
@@ -60,6 +66,7 @@ class HeaderBlock:
     titles: list[tuple[int, str]] = field(default_factory=list)
     unit: str = ""  # the amount unit stated ("" when none)
     lines: list[int] = field(default_factory=list)  # rows read (all accounted as header)
+    general: set[str] = field(default_factory=set)  # fields a general label gave: a specific one later wins
 
     def get(self, role: str) -> str:
         kv = self.keys.get(role)
@@ -77,10 +84,26 @@ class HeaderBlock:
 
 
 def strip_code(name: str) -> str:
-    """An organisation without its budget code or remark: `(433)乌海市供销合作社联合社(部门)` → `乌海市供销合作社联合社`."""
+    """An organisation without its budget code or remark: `(433)乌海市供销合作社联合社(部门)` → `乌海市供销合作社联合社`,
+    `青神县发展和改革局本级` → `青神县发展和改革局` (the budget system's name for a department's own unit)."""
+    from ingest.taxonomy import UNIT_SUFFIXES
+
     out = _CODE.sub("", clean(name))
     out = _SUFFIX.sub("", out)
+    if out.endswith(_OWN_UNIT) and out.removesuffix(_OWN_UNIT).endswith(UNIT_SUFFIXES):
+        out = out.removesuffix(_OWN_UNIT)
     return out.strip(" :;,")
+
+
+def project_name(text: str) -> str:
+    """A project's name without the budget system's project code printed before it
+    (`51000021R000000019951-工资性支出` → `工资性支出`)."""
+    return drop_project_code(clean_value(text))
+
+
+def drop_project_code(name: str) -> str:
+    m = _PROJECT_CODE.match(name)
+    return name[m.end():] if m and len(name) > m.end() else name
 
 
 def _tokens(row: Row) -> list[str]:
@@ -214,9 +237,10 @@ def read_block(rows: list[Row]) -> HeaderBlock:
             # labels and values of fields we do not know, not more of this value.
             value = (tokens[i + 1] if j > i + 1 and row.exact else " ".join(tokens[i + 1 : j])).strip()
             waiting = next((p for p in run if p[0] in _GOALS), None)
-            if value and not role and not row.exact and waiting is not None:
+            if value and not role and waiting is not None:
                 # `总体目标 年度目标 年度总体目标完成情况 <目标>`: a row of labels over a row of values,
-                # flattened onto one line; the text after the labels is the goal's, not the last label's.
+                # flattened onto one line (or one cell a line); the text after the labels is the goal's,
+                # not the last label's (a label we do not keep, such as 年度目标完成情况).
                 pending.remove(waiting)
                 role, label = waiting
             else:
@@ -253,9 +277,15 @@ def _amount_value(values: list[KeyValue]) -> KeyValue:
     return values[0]
 
 
+def is_placeholder(value: str) -> bool:
+    """A cell holding nothing: empty, `/`, `(盖章)`, or several of them (`/ /`: a row of empty cells run together)."""
+    parts = value.split()
+    return clean(value) in PLACEHOLDERS or (len(parts) > 1 and all(clean(p) in PLACEHOLDERS for p in parts))
+
+
 def _put(block: HeaderBlock, role: str, value: str, row: Row, label: str = "") -> None:
     value = value.strip()
-    if clean(value) in PLACEHOLDERS:
+    if is_placeholder(value):
         return
     kv = KeyValue(value, row.line, row.text or " ".join(row.filled))
     if role == "department":
@@ -263,8 +293,13 @@ def _put(block: HeaderBlock, role: str, value: str, row: Row, label: str = "") -
     if role in AMOUNT_ROLES:
         block.amounts.setdefault(role, []).append(kv)
         return
-    if role not in block.keys:
+    general = header_form(label) in _GENERAL_LABELS
+    if role not in block.keys or (role in block.general and not general):
         block.keys[role] = kv
+        if general:
+            block.general.add(role)
+        else:
+            block.general.discard(role)
 
 
 def department_of(block: HeaderBlock) -> tuple[str, str]:
@@ -279,11 +314,32 @@ def department_of(block: HeaderBlock) -> tuple[str, str]:
             return order.index(label)
         return next((n for n, w in enumerate(order) if w in label), len(order))
 
-    for label, kv in sorted(block.departments, key=rank):
-        name = strip_code(kv.value)
-        if name and clean(name) not in PLACEHOLDERS:
-            return simplify_chars(name), header_form(label)
+    named = [(simplify_chars(name), header_form(label)) for label, kv in sorted(block.departments, key=rank)
+             if (name := strip_code(kv.value)) and clean(name) not in PLACEHOLDERS]
+    strong = next((n for n in named if not weak_department(n[0])), None)
+    if strong is not None:
+        return strong
+    if named:
+        # `主管部门 县财政局` (which county's?), `主管部门及代码 经济建设科` (a section of an office): the
+        # organisation the title or the 实施单位 names is the department; the label's value only if none does.
+        if titled := title_department(block):
+            return titled, "标题"
+        implementer = simplify_chars(strip_code(block.get("implementer")))
+        if implementer and not weak_department(implementer):
+            return implementer, "实施单位"
+        return named[0]
     return "", ""
+
+
+_RELATIVE_ORG = re.compile(r"^[省市县区乡镇][\u4e00-\u9fff]{1,7}$")
+_SECTION_ENDS = ("科", "股")
+
+
+def weak_department(name: str) -> bool:
+    """A department label's value that names no department by itself: a place-less name
+    (`县财政局`, `区林业局`) or a section inside an office (`经济建设科`)."""
+    norm = clean(name)
+    return bool(_RELATIVE_ORG.match(norm)) or norm.endswith(_SECTION_ENDS)
 
 
 _TITLE_ORG = re.compile(r"^(?P<org>[\u4e00-\u9fff()]{2,40}?)\s*(?:20[0-4]\d)\s*年")

@@ -237,3 +237,20 @@ def repair_by_reference(value: str, reference: str) -> str | None:
     if len(diff) == 1 and diff[0] in VALUE_CONFUSIONS:
         return reference
     return None
+
+
+# Rates of a whole: never above 100%. `290%` for such a rate is `≥90%` with `≥` misread as `2`.
+BOUNDED_RATE_WORDS = ("满意度", "满意率", "满意程度", "合格率", "完成率", "覆盖率", "到位率", "执行率", "及时率", "达标率",
+                      "知晓率", "参保率", "保障率", "验收率", "入学率", "巩固率")
+_OVER_RATE = re.compile(r"^2(\d{1,3}(?:\.\d+)?)%$")
+
+
+def repair_bounded_rate(name: str, value: str) -> str | None:
+    """`市民满意度调查` valued `290%`: a rate of a whole cannot pass 100%, and `2` for `≥` is a known
+    misreading, so the value was `≥90%`. Returns the repaired value, or None."""
+    m = _OVER_RATE.match(value)
+    if not m or not any(w in name for w in BOUNDED_RATE_WORDS) or float(value[:-1]) <= 100:
+        return None  # no rate, or a rate that can be what it says
+    if float(m.group(1)) > 100 or m.group(1).startswith("0"):
+        return None
+    return f"≥{m.group(1)}%"

@@ -28,10 +28,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ingest.align import JOIN, JOIN_VALUE, JUNK, NEG, VALUE_ROLES, cell_score
-from ingest.headers import COLUMN_EXACT, COLUMN_WORDS, GRID_ROLES, column_role, is_furniture, key_role
+from ingest.headers import COLUMN_EXACT, COLUMN_WORDS, column_role, is_furniture, key_role
 from ingest.indicators import category_score
 from ingest.limits import budget
 from ingest.normalize import clean
+from ingest.runon import preview_chunks, split_line
 from ingest.table import Row, Sheet
 from ingest.taxonomy import LEVEL1, LEVEL2
 from ingest.taxonomy import variants as category_variants
@@ -167,8 +168,9 @@ def cut(stream: Stream, roles: list[str | None]) -> list[dict[int, tuple[int, in
 
 
 def _kind_ok(roles: list[str | None]) -> bool:
-    got = {r for r in roles if r}
-    return ("indicator" in got and len(got & GRID_ROLES) >= 2) or {"level1", "level2"} <= got
+    from ingest.grid import is_grid_header
+
+    return is_grid_header({r for r in roles if r})
 
 
 def _data_roles(titles: list[str]) -> tuple[int, list[str | None]]:
@@ -315,6 +317,19 @@ def restream(sheet: Sheet) -> Sheet:
     changed = False
     while i < len(rows):
         row = rows[i]
+        chunks = preview_chunks(rows, i)  # a preview cut into numbered chunks: one text
+        if chunks is not None and (whole := split_line(chunks[0], joined=True)) is not None:
+            out += whole
+            changed = True
+            i = chunks[1]
+            continue
+        # A whole form run together on one line (its cells, or tokens a wrapped copy split at spaces).
+        whole = split_line(row, joined=not row.exact and _header_run(row.cells) is None)
+        if whole is not None:
+            out += whole
+            changed = True
+            i += 1
+            continue
         joined = _run_together(sheet, rows, i)
         if joined is not None:
             new, i = joined

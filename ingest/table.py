@@ -19,12 +19,23 @@ _MARKER = re.compile(r"^\s*\|+\s*$")  # a line of pipes only: a row boundary or 
 
 
 class _CellLine:
-    """`text |`: one cell of a one-cell-per-line copy (a plain test: a regex here backtracks on long lines)."""
+    """`text |`: one cell of a one-cell-per-line copy (a plain test: a regex here backtracks on long lines).
+
+    `text | ||||` is the row's last cell with the empty cells of its colspan after it: it closes the row."""
 
     @staticmethod
     def match(line: str) -> bool:
         body = line.rstrip()
-        return body.endswith("|") and body.count("|") == 1 and bool(body[:-1].strip())
+        if not body.endswith("|"):
+            return False
+        first = body.index("|")
+        return bool(body[:first].strip()) and (first == len(body) - 1 or not body[first:].strip("| "))
+
+    @staticmethod
+    def closes(line: str) -> bool:
+        """A cell line with pipes after its own: the last cell of its row."""
+        body = line.rstrip()
+        return body.count("|") > 1
 
 
 _CELL_LINE = _CellLine()
@@ -193,7 +204,9 @@ def _cell_per_line_rows(lines: list[str]) -> list[Row]:
         if _CELL_LINE.match(line):
             if not opened and not cells:
                 opened = number
-            cells.append((number, line.rstrip().removesuffix("|").strip()))
+            cells.append((number, line[: line.index("|")].strip()))
+            if _CELL_LINE.closes(line):
+                close(number)
         else:
             if opened or cells:
                 close(number - 1)

@@ -43,6 +43,20 @@ def parsed_with_truth(folder: Path, name: str) -> tuple[ParsedFile, dict]:
     return parse_file(folder / f"{name}.txt"), json.loads((folder / f"{name}.truth.json").read_text(encoding="utf-8"))
 
 
+def score_real(folder: Path) -> str:
+    """What the product owner's scorer (../shared/tools/score_real.py) prints for a folder of tables with
+    their truth; it must exit 0 (its thresholds met). Skips where the tool is not on this machine."""
+    tool = ROOT.parent.parent / "shared" / "tools" / "score_real.py"
+    if not tool.exists():
+        tool = Path("/work/shared/tools/score_real.py")
+    if not tool.exists():
+        pytest.skip("score_real.py is not on this machine")
+    run = subprocess.run([sys.executable, str(tool), str(folder), str(folder), "--python", sys.executable],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run.stdout
+
+
 def assert_truth_indicators(parsed: ParsedFile, truth: dict) -> None:
     """Every indicator of the truth, under its project, with its categories and its value."""
     got = {norm(i.indicator): i for i in parsed.indicators}

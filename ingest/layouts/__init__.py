@@ -14,11 +14,12 @@ from types import ModuleType
 
 from errors import IngestError
 from ingest.builder import RecordBuilder
-from ingest.grid import HEADER_SEARCH_ROWS, analyze, sections
+from ingest.grid import HEADER_SEARCH_ROWS, Analysis, analyze, money_of, sections
 from ingest.headers import column_role
 from ingest.layouts import form, overall, packed, rows, selfeval
 from ingest.layouts.common import prepared
 from ingest.records import Document, ParsedFile, ParseWarning
+from ingest.runon import run_on_line
 from ingest.sources import Source
 
 # Order matters: the first reader whose detect() says yes parses the sheet.
@@ -44,8 +45,8 @@ def parse_source(source: Source) -> ParsedFile:
         for sheet in sections(whole):  # a page of stacked forms: each form read on its own
             analysis = analyze(sheet)
             reader = next((m for m in LAYOUTS if analysis.header is not None and m.detect(analysis)), None)
-            if reader is None and results and "project" in analysis.block.keys:
-                reader = form  # the next form of a page, cut off before its indicators
+            if reader is None and "project" in analysis.block.keys and (results or cut_form(analysis)):
+                reader = form  # the next form of a page, or a lone form, cut off before its indicators
             if reader is None:
                 if any(r.filled for r in sheet.rows) and sheet.name not in skipped:
                     skipped.append(sheet.name)
@@ -72,6 +73,15 @@ def parse_source(source: Source) -> ParsedFile:
     return parsed
 
 
+def cut_form(analysis: Analysis) -> bool:
+    """A 申报表 whose copy ends before its indicator grid: its header block still names the project,
+    states its amount and names a department or an implementing unit (all three, read as labels)."""
+    block = analysis.block
+    total = block.keys.get("total")
+    return (analysis.header is None and total is not None and money_of(total.value, block.unit or "万元") is not None
+            and bool(block.keys.get("department") or block.keys.get("implementer") or block.departments))
+
+
 def _no_layout(source: Source, skipped: list[str]) -> IngestError:
     """One error for a file no reader recognises: the nearest thing to a header it has, and what was looked for."""
     for sheet in source.sheets:
@@ -82,6 +92,11 @@ def _no_layout(source: Source, skipped: list[str]) -> IngestError:
                 found = "、".join(c for c in row.filled)[:80]
                 return IngestError(source.name, f"{where}表头(第{row.line}行)没有“绩效指标”列,也没有一级指标、二级指标、三级指标等指标列,"
                                                 f"读到的是“{found}”。需要以下之一: {expected()}", line=row.line)
+    for sheet in source.sheets:
+        if (line := run_on_line(sheet.rows)) is not None:
+            return IngestError(source.name, "此行把整张表(表头和各行指标)连成了一段,单元格之间没有分隔符;按内容拆分时"
+                                            "各行的指标值无法相互印证(年度指标值与实际完成值、分值与得分),为免读错未收录。"
+                                            f"请提供原表格(xlsx/docx/html)或按单元格分隔的文本。需要以下之一: {expected()}", line=line)
     where = "、".join(f"“{n}”" for n in skipped if n)
     where = f"工作表{where}" if where else "文件"
     return IngestError(source.name, f"{where}前{HEADER_SEARCH_ROWS}行中没有可识别的表头,无法判断表格版式。需要以下之一: {expected()}")

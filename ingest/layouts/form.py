@@ -16,9 +16,9 @@ from errors import IngestError
 from ingest.builder import RecordBuilder
 from ingest.grid import Analysis, money_of
 from ingest.headers import AMOUNT_ROLES
-from ingest.keyvalue import KeyValue, strip_code
+from ingest.keyvalue import KeyValue, project_name, strip_code
 from ingest.layouts.common import account_header, finish, new_document, run_grid
-from ingest.normalize import clean, clean_value, has_spaced_number
+from ingest.normalize import clean, has_spaced_number
 from ingest.records import ParsedFile, ParseWarning, Project, Repair
 from ingest.sources import Source
 
@@ -94,7 +94,7 @@ def parse(source: Source, analysis: Analysis, builder: RecordBuilder, kind: str 
     kv = analysis.block.keys.get("project")
     if kv is None:
         raise IngestError(source.name, "申报表没有“项目名称”")
-    name = clean_value(kv.value)
+    name = project_name(kv.value)
     project = form_project(parsed, builder, analysis, unit, name, kv.line, [kv])
     parsed.projects.append(project)
     account_header(parsed, analysis, {kv.line})
