@@ -297,10 +297,7 @@ def _write_values(d: Draft, r: Result, v: Vocabulary) -> None:
               else f"找到{len(rows)}条相符的指标:")
     # The value asked for may be empty in the table: the row is found, and the answer says 未填写 and
     # shows the other value (the contract's reading: the indicator exists, one of its values is blank).
-    # A self-evaluation's column asked of a table that has none is not in the data at all.
-    if (r.plan.value_field == "actual" and not any(i.actual_value for i in rows)) or \
-            (r.plan.value_field == "score" and all(i.score is None for i in rows)):
-        d.found = False
+    # A self-evaluation's column asked of a table that has none is not in the data at all (see write()).
     if len(rows) > MAX_LIST:
         d.listing((f"{label(v.project_for(i))}:“{i.indicator}”{values_text(i, r.plan.value_field)}{d.ref(i)}"
                    for i in rows), len(rows))
@@ -1078,6 +1075,14 @@ def closest_projects(name: str, v: Vocabulary, departments: list[str] | None = N
     return [n for n, score, _ in process.extract(name, names, scorer=fuzz.WRatio, limit=3) if score > 0]
 
 
+def _lacks_field(r: Result) -> bool:
+    field_name = r.plan.value_field
+    rows = r.rows or [i for _, group in r.groups for i in group]
+    if field_name == "actual":
+        return bool(rows) and not any(i.actual_value for i in rows)
+    return field_name == "score" and bool(rows) and all(i.score is None for i in rows)
+
+
 def write(r: Result, v: Vocabulary, d: Draft | None = None) -> Draft:
     """The answer for a result (and the results chained after it)."""
     d = d or Draft()
@@ -1103,6 +1108,8 @@ def write(r: Result, v: Vocabulary, d: Draft | None = None) -> Draft:
     if len(d.parts) == before and not d.refused:
         d.found = False
         d.say(T_NOT_FOUND)
+    if _lacks_field(r):  # 实际完成值 / 得分 asked of rows that have none (a target table, not a 自评表)
+        d.found = False
     if r.then is not None:
         write(r.then, v, d)
     return d

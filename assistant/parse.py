@@ -318,6 +318,8 @@ def choose_measure(links: Links, c: Cues) -> tuple[Measure, float]:
     aggregate = c.sum or c.average or c.share or c.difference or c.ratio or c.sort or bool(c.top) or c.rank_of
     if c.weight:
         return Measure.WEIGHT, 0.9
+    if c.value_field in ("actual", "score") and named and not links.mentions and not aggregate:
+        return Measure.INDICATORS, 0.85  # "储备粮项目的实际完成值": each row of the project, with what it achieved
     if c.goal and c.sum and named and not c.amount and has_any(links.cue_text, lx.GOAL_STRONG):
         return Measure.GOAL, 0.8  # "目标里提到的现有设备一共几台": quantities the goal text states
     if c.per and (named or c.single_ref) and (c.amount or c.average or has_any(links.cue_text, lx.PAID)):

@@ -355,3 +355,8 @@ def test_a_yes_no_over_every_project_tests_an_amount_condition(three) -> None:
     answer = ask(three, "白云区工商联的项目都超过5万吗")
     assert answer.answer.startswith("不是") and "政府雇员公用经费" in answer.answer
     assert "政府雇员工资经费" not in answer.answer  # 16.80 passes: only the ones that do not are listed
+
+
+def test_a_projects_achievements_are_listed_row_by_row(evaluated) -> None:
+    answer = ask(evaluated, "村级补助及运转经费各项指标实际完成得怎么样")
+    assert answer.found and answer.answer.count("实际完成值") >= 8 and len(answer.citations) >= 8
