@@ -593,6 +593,37 @@ class Parsed:
 _COVERED = ({Measure.INDICATORS, Measure.INDICATOR_VALUE}, {Measure.AMOUNT, Measure.FUNDING})
 
 
+_AND = re.compile(r"和|与|及|以及|跟|还有")
+
+
+def _two_subjects(links: Links, plan: Plan, vocab: Vocabulary) -> Plan | None:
+    """"A局的X和B镇的Y分别是多少": two lookups, each about its own department's row, answered one after the
+    other (never combined). None unless both halves name their own department and a row of it."""
+    if len(links.departments) != 2 or plan.op not in (Op.LOOKUP, Op.LIST) or plan.group:
+        return None
+    first, second = sorted(links.departments, key=lambda d: _position(links, d))
+    cut = _position(links, second)
+    joins = [m for m in _AND.finditer(links.text, 0, cut) if m.start() > _position(links, first)]
+    if not joins:
+        return None
+    left, right = links.text[: joins[-1].start()], links.text[joins[-1].end():]
+    halves = []
+    for text in (left, right):
+        one = link(text, vocab)
+        if len(one.departments) != 1 or not (one.mentions or one.matches):
+            return None
+        halves.append(compose(one, read_cues(one)))
+    a, b = halves
+    if any(h.op not in (Op.LOOKUP, Op.LIST) for h in halves):
+        return None
+    if a.measure is Measure.PROJECTS and b.measure is not Measure.PROJECTS:
+        # "A的X和B的Y预算分别多少": what is asked is said once, at the end
+        a = replace(a, measure=b.measure, column=b.column, unit=b.unit, value_field=b.value_field)
+    a.then = b
+    a.confidence = min(a.confidence, b.confidence, plan.confidence)
+    return a
+
+
 def _covered(first: Plan, second: Plan) -> bool:
     if second.op in (Op.SEARCH, Op.REFUSE):
         return True
@@ -646,6 +677,9 @@ def parse(question: str, vocab: Vocabulary) -> Parsed:
     chained = _chosen_then(links, cues, plan, vocab)
     if chained is not None:
         return Parsed(links, cues, chained)
+    both = _two_subjects(links, plan, vocab)
+    if both is not None:
+        return Parsed(links, cues, both)
     clauses = [s for s in re.split(lx.CLAUSE_SPLIT.pattern + "|、", links.text) if len(s) >= 2]
     if len(clauses) < 2 or plan.op in (Op.REFUSE, Op.PER_UNIT):
         return Parsed(links, cues, plan)  # "按雇员数算,一个人平均多少钱": one division, said in two parts

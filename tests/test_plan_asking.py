@@ -360,3 +360,10 @@ def test_a_yes_no_over_every_project_tests_an_amount_condition(three) -> None:
 def test_a_projects_achievements_are_listed_row_by_row(evaluated) -> None:
     answer = ask(evaluated, "村级补助及运转经费各项指标实际完成得怎么样")
     assert answer.found and answer.answer.count("实际完成值") >= 8 and len(answer.citations) >= 8
+
+
+def test_two_rows_of_two_departments_asked_together_are_both_answered(three) -> None:
+    answer = ask(three, "马踏镇的人民群众满意度和白云区工商联信创工作经费的购置数各是多少")
+    assert {i for _, i in cited(answer)} >= {"人民群众满意度", "购置数"} and "2台" in answer.answer
+    amounts = ask(three, "马踏镇村组干部报酬与白云区工商联扶贫工作经费的预算分别是多少")
+    assert "330.98" in amounts.answer and "1.00万元" in amounts.answer
