@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -55,7 +56,13 @@ def money(value: float | None, unit: str = "") -> str:
     if unit == "元":
         yuan = round(value * 10000, 2)
         return f"{int(yuan)}元" if yuan == int(yuan) else f"{yuan:.2f}元"
-    return f"{value:.2f}{UNIT}"
+    return f"{cents(value)}{UNIT}"
+
+
+def cents(value: float) -> str:
+    """Two decimals rounded half up, as money is: 3716.525 → "3716.53" (the float is 3716.52499…)."""
+    # Rounded to 9 places first: a sum of floats (29732.199999…) must not decide the cent.
+    return str(Decimal(repr(round(value, 9))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def number(value: float, unit: str = "") -> str:
@@ -63,11 +70,11 @@ def number(value: float, unit: str = "") -> str:
     if unit == "元":
         yuan = round(value * 10000, 2)
         return str(int(yuan)) if yuan == int(yuan) else f"{yuan:.2f}"
-    return f"{value:.2f}"
+    return cents(value)
 
 
 def count(value: float) -> str:
-    return str(int(value)) if value == int(value) else f"{value:.2f}"
+    return str(int(value)) if value == int(value) else cents(value)
 
 
 @dataclass

@@ -49,6 +49,9 @@ ALL_INDICATORS = ("所有指标", "全部指标", "哪些指标", "指标有哪�
                   "哪些绩效指标", "指标都有", "所有的指标", "啥指标", "指标清单", "指标情况")
 # "有哪些项目", "列一下项目": the projects themselves are asked for.
 PROJECT_WORDS = ("项目", "经费", "哪个", "哪些")
+# "列一下X局的项目", "列出…的全部项目": a list whose object is the projects themselves.
+LIST_PROJECTS_OF = re.compile(r"^(请)?(列一下|列出|列举|列个|罗列|给我列|列下|看看|看一下|show)[^?？]{0,30}的(所有|全部)?项目"
+                              r"[吧呢吗?？。]*$")
 PROJECT_LIST = ("啥项目", "哪些个项目",
                 "几个项目", "多少个项目", "多少项目", "项目数", "哪些项目", "所有项目", "项目名称", "列出项目", "项目清单",
                 "各个项目", "全部项目", "哪几个项目", "哪个项目", "什么项目", "项目有哪些", "项目都有", "项目列表",
@@ -235,7 +238,9 @@ ENGLISH: tuple[tuple[str, str], ...] = (
     ("how much more", "相差多少"), ("how much less", "相差多少"), ("how many more", "相差多少个"),
     ("how many fewer", "相差多少个"), ("how many times", "几倍"), ("how much money", "多少钱"),
     ("how much", "多少"), ("how many projects", "几个项目"), ("how many", "多少个"),
-    ("what is the budget", "预算是多少"), ("budget", "预算"), ("amount", "金额"), ("funding source", "资金来源"),
+    ("what is the budget", "预算是多少"), ("project list", "项目有哪些"), ("list of projects", "项目有哪些"),
+    ("list projects", "项目有哪些"), ("list the projects", "项目有哪些"),
+    ("budget", "预算"), ("amount", "金额"), ("funding source", "资金来源"),
     ("source of funds", "资金来源"), ("source", "来源"), ("funding", "预算"), ("funds", "资金"), ("fund", "资金"),
     ("money", "钱"), ("cost", "预算"), ("spending", "预算"), ("expenditure", "支出"), ("fiscal", "财政拨款"),
     ("satisfaction indicators", "满意度指标"), ("satisfaction", "满意度"), ("timeliness", "时效"), ("quantity", "数量"),

@@ -180,7 +180,7 @@ def read_cues(links: Links) -> Cues:
     c.quantity = bool(lx.QUANTITY.search(q)) and not re.search(r"多少元|几元", q)
     c.indicator_word = "指标" in q or bool(lx.ASSESSED.search(q))
     c.all_indicators = has_any(q, lx.ALL_INDICATORS)
-    c.project_list = has_any(q, lx.PROJECT_LIST)
+    c.project_list = has_any(q, lx.PROJECT_LIST) or bool(lx.LIST_PROJECTS_OF.search(q))
     for word, column in lx.COLUMN_WORDS:
         if word in q:
             c.column, c.column_named = column, True

@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assistant import Assistant, DialogueState
 from assistant.parse import parse
@@ -367,3 +369,19 @@ def test_two_rows_of_two_departments_asked_together_are_both_answered(three) -> 
     assert {i for _, i in cited(answer)} >= {"人民群众满意度", "购置数"} and "2台" in answer.answer
     amounts = ask(three, "马踏镇村组干部报酬与白云区工商联扶贫工作经费的预算分别是多少")
     assert "330.98" in amounts.answer and "1.00万元" in amounts.answer
+
+
+@given(st.integers(min_value=0, max_value=10**9))
+def test_money_is_rounded_half_up_to_the_cent(cents_times_ten: int) -> None:
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from assistant.answer import cents
+
+    exact = Decimal(cents_times_ten) / 1000  # three decimals, some ending in 5
+    assert cents(float(exact)) == str(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def test_a_list_of_a_departments_projects_is_the_projects(three) -> None:
+    for question in ("列一下马踏镇的项目", "马踏镇 project list"):
+        answer = ask(three, question)
+        assert answer.plan.measure is Measure.PROJECTS and {p for p, _ in cited(answer)} == {"村组干部报酬", "基层组织活动经费"}
