@@ -109,6 +109,8 @@ LIST_ALL = re.compile(r"都(有|包括|包含|设了|设置了)(些)?(什么|哪
 ONE_DESCRIBED = ("那个", "这个", "那笔", "那项", "那一项", "那块")
 # "关于绿化的指标", "跟安全有关的", "提到雇员的": rows about a word.
 ABOUT = re.compile(r"关于|有关|相关|提到|涉及|提及|related|about")
+# "含“雇员”的指标", "带'补贴'字样的项目": a word quoted as what rows must contain.
+QUOTED_WORD = re.compile(r"(?:含|包含|含有|带|带有|有|出现)\s*[“\"'「『‘]([^”\"'」』’]{1,12})[”\"'」』’]")
 ALL_HAVE = re.compile(r"(都|全都|全部|均|一律|每个项目都|所有项目都).{0,3}(有|设置|设了|设有|填了|包含|配)"
                       r"|(每个|所有|全部|各个|各)项目.{0,6}(是否都|都)|(是不是|是否)(所有|全部|每个)"
                       r"|项目(预算|金额|经费)?都(超过|高于|低于|少于|不到|不足|在|大于|小于)")  # "项目都超过5万吗"
@@ -226,7 +228,7 @@ DESCRIBED = ("的项目", "那个项目", "这个项目", "那项", "那块", "�
              "那一项", "相关的", "有关的", "负责", "关于")
 ACROSS_PROJECTS = ("哪些项目", "所有项目", "各项目", "哪个项目", "每个项目", "哪几个", "全部项目", "各个项目", "所有的项目",
                    "全部的项目", "整个部门", "全部门", "全单位", "哪些指标", "所有指标", "全部指标", "哪个部门", "各部门",
-                   "都有哪些", "都有什么", "全都", "所有的", "各类", "类指标", "全部的")
+                   "都有哪些", "都有什么", "全都", "所有的", "各类", "类指标", "全部的", "项目都", "的项目里", "的项目中")
 CLAUSE_SPLIT = re.compile(r"[,;。?!,;?!]|然后|并且|同时|另外|再说|以及它|再告诉我|顺便")
 
 # Chinese numerals in top-k and ordinals.
@@ -242,7 +244,8 @@ ENGLISH: tuple[tuple[str, str], ...] = (
     ("list projects", "项目有哪些"), ("list the projects", "项目有哪些"),
     ("budget", "预算"), ("amount", "金额"), ("funding source", "资金来源"),
     ("source of funds", "资金来源"), ("source", "来源"), ("funding", "预算"), ("funds", "资金"), ("fund", "资金"),
-    ("money", "钱"), ("cost", "预算"), ("spending", "预算"), ("expenditure", "支出"), ("fiscal", "财政拨款"),
+    ("money", "钱"), ("cost indicators", "成本指标"), ("cost indicator", "成本指标"),
+    ("cost", "预算"), ("spending", "预算"), ("expenditure", "支出"), ("fiscal", "财政拨款"),
     ("satisfaction indicators", "满意度指标"), ("satisfaction", "满意度"), ("timeliness", "时效"), ("quantity", "数量"),
     ("quality", "质量"), ("output", "产出"), ("benefits", "效益"), ("benefit", "效益"), ("social", "社会"),
     ("economic", "经济"), ("ecological", "生态"), ("sustainable", "可持续影响"), ("sustainability", "可持续影响"),

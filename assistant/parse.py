@@ -272,7 +272,10 @@ def _conditions(links: Links, c: Cues) -> list[Condition]:
         and (c.listing or c.exists or c.count or "哪" in q or not c.value) and not has_any(q, lx.ONE_DESCRIBED)
     word = _about_word(links) if about else ""
     rows, projects = "指标" in q or "考核" in q, "项目" in q or "经费" in q
-    if 2 <= len(word) <= 8 and (rows or projects):  # "关于绿化的指标", "有没有跟审计有关的项目": what speaks of it
+    quoted = lx.QUOTED_WORD.search(links.text)
+    if quoted and (rows or projects):  # "搜一下含“雇员”的指标": the word as quoted
+        out.append(Condition(Cond.ROW_MENTIONS if rows else Cond.PROJECT_MENTIONS, quoted.group(1)))
+    elif 2 <= len(word) <= 8 and (rows or projects):  # "关于绿化的指标", "有没有跟审计有关的项目": what speaks of it
         out.append(Condition(Cond.ROW_MENTIONS if rows else Cond.PROJECT_MENTIONS, word))
     counted = lx.COUNT_BOUND.search(q)
     if counted:  # "指标少于4个的项目": a bound on how many indicators a project has

@@ -27,7 +27,7 @@ _YEAR = re.compile(r"(?<![\d.])(20[0-4]\d)(?:\s*(?:年|年度)|(?![\d.万元个�
 # A project-like name in the question: "城市绿化养护经费" (no 的/那/这 inside: those are descriptions).
 _NAMED = re.compile(r"([^\s的那这哪些个,。?!、:;|]{2,14}?(?:工作经费|项目经费|专项资金|经费|补贴|专项))"
                     r"|([^\s的那这哪些个,。?!、:;|]{4,12}?项目)(?!经费|资金)")
-_NOT_A_NAME = re.compile(r"按|从|排|各|每|所有|全部|哪")
+_NOT_A_NAME = re.compile(r"按|从|排|各|每|所有|全部|哪|^(关于|有关|涉及|提到|提及|含|包含|带有)")
 # Words before 项目 that make it a kind of project, not a name ("其余项目", "名下有什么项目", "最高预算项目").
 _NOT_A_PROJECT_NAME = re.compile(r"其他|其它|其余|别的|剩下|剩余|上述|以上|上面|前面|刚才|几|多少|本|该|同类|类似|设置|设了|没有"
                                  r"|超过|低于|以下|万元|\d|有|什么|啥|名下|最|平均|金额|预算|指标|钱|[A-Za-z]|是|和|与|及|或")

@@ -385,3 +385,15 @@ def test_a_list_of_a_departments_projects_is_the_projects(three) -> None:
     for question in ("列一下马踏镇的项目", "马踏镇 project list"):
         answer = ask(three, question)
         assert answer.plan.measure is Measure.PROJECTS and {p for p, _ in cited(answer)} == {"村组干部报酬", "基层组织活动经费"}
+
+
+def test_rows_containing_a_quoted_word_or_about_a_word_within_a_department(three) -> None:
+    quoted = ask(three, "查一下白云区工商联含“雇员”的指标")
+    assert {i for _, i in cited(quoted)} >= {"政府雇员指标数", "雇员考核"} and quoted.plan.op is Op.LIST
+    about = ask(three, "白云区工商联关于支付的指标")
+    assert about.found and about.plan.scope.conditions and about.plan.scope.conditions[0].kind is Cond.ROW_MENTIONS
+
+
+def test_a_category_over_a_departments_projects_is_listed_not_one_project(three) -> None:
+    answer = ask(three, "白云区工商联的项目都设了哪些满意度指标")
+    assert len({p for p, _ in cited(answer)}) == 3  # 办公场地, 民营经济服务, 信创
