@@ -252,7 +252,9 @@ def match_projects(q: str, projects: list[Project]) -> list[ProjectMatch]:
             q = q[:s_] + "|" * (e - s_) + q[e:]
     if any(m.strong for m in out):
         # A weak overlap next to a strong name is usually part of the question's other words.
-        out = [m for m in out if m.strong or len(m.text) >= 4]
+        # A typo of a name's core ("河涌治" for 河涌整治) is a name too.
+        out = [m for m in out if m.strong or len(m.text) >= 4
+               or (len(m.text) == 3 and any(_typo(m.text, _core(name_forms(n)[0])) for n in m.names))]
     return [m if m.strong or len(m.names) < 2 else _closest(m, original) for m in out]
 
 
@@ -520,6 +522,10 @@ def link(question: str, vocab: Vocabulary, within: list[str] | None = None) -> L
         candidates = [p for d in (links.departments or within or []) for p in vocab.of_department.get(d, [])]
     if links.years and len(links.departments) < 2 and any(p.year in links.years for p in candidates):
         candidates = [p for p in candidates if p.year in links.years]
+    elif links.years and len(links.departments) >= 2:
+        # "2024年A局的X比B局的Y多几个": each department's table of that year where it has one.
+        dated = {p.department for p in candidates if p.year in links.years}
+        candidates = [p for p in candidates if p.department not in dated or p.year in links.years]
     # Indicator names first: "政府雇员指标数" names an indicator, not the projects called 政府雇员….
     mentioned = sorted(vocab.names_in(q), key=len, reverse=True)
     mentioned = [n for i, n in enumerate(mentioned) if not any(n in longer for longer in mentioned[:i])]

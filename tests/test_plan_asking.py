@@ -397,3 +397,13 @@ def test_rows_containing_a_quoted_word_or_about_a_word_within_a_department(three
 def test_a_category_over_a_departments_projects_is_listed_not_one_project(three) -> None:
     answer = ask(three, "白云区工商联的项目都设了哪些满意度指标")
     assert len({p for p, _ in cited(answer)}) == 3  # 办公场地, 民营经济服务, 信创
+
+
+def test_a_three_character_typo_beside_a_named_project_is_linked(three) -> None:
+    answer = ask(three, "信创工作经费和政府雇员公经费哪个预算多")  # 公用 → 公
+    assert {p for p, _ in cited(answer)} >= {"信创工作经费", "政府雇员公用经费"}
+
+
+def test_an_english_ratio_of_two_projects(three) -> None:
+    answer = ask(three, "ratio of 政府雇员工资经费 to 政府雇员公用经费 budget")
+    assert answer.plan.op is Op.RATIO and "18.67" in answer.answer
