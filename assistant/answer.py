@@ -327,7 +327,7 @@ def w_list(d: Draft, r: Result, v: Vocabulary) -> None:
             asked = category_names([str(c.arg) for c in lacks if len(str(c.arg)) == 1],
                                    [str(c.arg) for c in lacks if len(str(c.arg)) == 2])
             # No project lacks it: a definite answer (every one has it), not something missing from the data.
-            d.say(f"没有。{_scope_words(plan, v)}{r.scope_size}个项目都设置了{asked}{d.refs(r.lacking)}。")
+            d.say(f"没有。{_scope_words(plan, v)}{r.scope_size}个项目都设置了{asked}{d.refs(r.rows)}。")
             return
         if not r.projects:
             d.found = False

@@ -314,6 +314,15 @@ def op_list(plan: Plan, sel: Selection, ctx: Context) -> Result:
     if m is Measure.PROJECTS:
         groups = [(p, [i for i in ctx.vocab.indicators_of(p) if _in_category(i, plan.scope.level1, plan.scope.level2)])
                   for p in sel.projects] if plan.scope.has_category else []
+        lacks = [c for c in plan.scope.conditions if c.kind is Cond.LACKS_CATEGORY]
+        if not sel.projects and lacks and len(lacks) == len(plan.scope.conditions):
+            # "哪个项目没设X" and none lacks it: one row of X from each project, so the "none" can be checked
+            codes = {str(c.arg) for c in lacks}
+            every = select(replace(plan, scope=replace(plan.scope, conditions=[])), ctx).projects
+            evidence = [next(i for i in ctx.vocab.indicators_of(p) if i.level1_code in codes or i.level2_code in codes)
+                        for p in every if any(i.level1_code in codes or i.level2_code in codes
+                                              for i in ctx.vocab.indicators_of(p))]
+            return _result(plan, sel, rows=evidence[:20], found=False)
         return _result(plan, sel, projects=sel.projects, groups=groups, found=bool(sel.projects))
     if m in (Measure.AMOUNT, Measure.FUNDING, Measure.GOAL, Measure.INDICATOR_COUNT):
         return _result(plan, sel, projects=sel.projects, values=_numbers(plan, sel.projects, ctx))

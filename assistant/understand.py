@@ -580,7 +580,7 @@ def link(question: str, vocab: Vocabulary, within: list[str] | None = None) -> L
     links.ordinal = links.ordinals[0] if links.ordinals else None
     if not links.matches:
         m = _NAMED.search(unnamed)  # not inside an indicator's name ("发放补贴人数")
-        name = (m.group(1) or m.group(2)) if m else ""
+        name = re.sub(r"^\d{2,4}年(度)?", "", (m.group(1) or m.group(2)) if m else "")  # "2024年项目经费": a year
         # "项目经费", "按经费", "其余项目": words, not a project's name.
         if _NOT_A_NAME.search(name) or (m and m.group(2) and _NOT_A_PROJECT_NAME.search(name)):
             name = ""

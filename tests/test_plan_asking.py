@@ -407,3 +407,16 @@ def test_a_three_character_typo_beside_a_named_project_is_linked(three) -> None:
 def test_an_english_ratio_of_two_projects(three) -> None:
     answer = ask(three, "ratio of 政府雇员工资经费 to 政府雇员公用经费 budget")
     assert answer.plan.op is Op.RATIO and "18.67" in answer.answer
+
+
+def test_none_lacking_a_category_cites_a_row_of_it_from_each_project(three) -> None:
+    answer = ask(three, "白云区工商联有没有哪个项目没设产出指标")
+    assert answer.answer.startswith("没有") and len({p for p, _ in cited(answer)}) == 7
+
+
+def test_a_year_before_a_word_is_not_a_project_name(three) -> None:
+    state = DialogueState()
+    ranked = three.ask("白云区工商联2024年项目经费由多到少排列", state)
+    assert len(ranked.citations) == 7
+    second = three.ask("第二个花了多少", state)
+    assert cited(second) == [("两新组织党务工作者补贴", None)]
