@@ -672,9 +672,10 @@ def _measured(links: Links, c: Cues) -> bool:
                 or links.has_category or links.mentions or c.count)
 
 
-def parse(question: str, vocab: Vocabulary) -> Parsed:
-    """Read one question (no conversation) into a plan; compound questions become `then` chains."""
-    links = link(question, vocab)
+def parse(question: str, vocab: Vocabulary, within: list[str] | None = None) -> Parsed:
+    """Read one question into a plan; compound questions become `then` chains. `within`: departments the
+    conversation is about, where names are looked for when the question names no department."""
+    links = link(question, vocab, within=within)
     cues = read_cues(links)
     plan = compose(links, cues)
     chained = _chosen_then(links, cues, plan, vocab)

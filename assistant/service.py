@@ -206,6 +206,13 @@ class Assistant:
         if chosen is not None:
             return _Turn(chosen, A.describe(chosen), topic=question)
         parsed = parse(question, v)
+        if state.projects and not (parsed.links.matches or parsed.links.departments) and parsed.cues.elliptical:
+            # "那党工作运行维护费呢": a name (typed loosely) looked for among the department being talked about
+            by_id = v.catalog.by_id
+            talked = sorted({p.department for i in state.projects if isinstance(p := by_id.get(i), Project)})
+            again = parse(question, v, within=talked) if talked else parsed
+            if again.links.matches:
+                parsed = again
         note = ""
         off_topic = parsed.plan.op is Op.REFUSE or self._off_topic(parsed, state)
         if not off_topic and parsed.plan.confidence < SECOND_OPINION_BELOW:

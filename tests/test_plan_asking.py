@@ -420,3 +420,8 @@ def test_a_year_before_a_word_is_not_a_project_name(three) -> None:
     assert len(ranked.citations) == 7
     second = three.ask("第二个花了多少", state)
     assert cited(second) == [("两新组织党务工作者补贴", None)]
+
+
+def test_a_follow_up_naming_another_project_loosely_is_looked_for_in_the_same_department(three) -> None:
+    answer = ask(three, "那民营经济服务经呢", ("白云区工商联扶贫工作经费多少钱",))
+    assert cited(answer) == [("民营经济服务工作经费", None)] and "7.00" in answer.answer
