@@ -319,9 +319,9 @@ def op_list(plan: Plan, sel: Selection, ctx: Context) -> Result:
             # "哪个项目没设X" and none lacks it: one row of X from each project, so the "none" can be checked
             codes = {str(c.arg) for c in lacks}
             every = select(replace(plan, scope=replace(plan.scope, conditions=[])), ctx).projects
-            evidence = [next(i for i in ctx.vocab.indicators_of(p) if i.level1_code in codes or i.level2_code in codes)
-                        for p in every if any(i.level1_code in codes or i.level2_code in codes
-                                              for i in ctx.vocab.indicators_of(p))]
+            firsts = (next((i for i in ctx.vocab.indicators_of(p) if {i.level1_code, i.level2_code} & codes), None)
+                      for p in every)
+            evidence = [i for i in firsts if i is not None]
             return _result(plan, sel, rows=evidence[:20], found=False)
         return _result(plan, sel, projects=sel.projects, groups=groups, found=bool(sel.projects))
     if m in (Measure.AMOUNT, Measure.FUNDING, Measure.GOAL, Measure.INDICATOR_COUNT):

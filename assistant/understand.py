@@ -384,10 +384,16 @@ _NOT_ORGANISATION = ("布局", "格局", "大局", "结局", "全局", "当局",
 _FUNCTION_CHARS = re.compile(r".*[的了吗呢和与及跟比在是有把对给从问请]")
 
 
+@lru_cache(maxsize=4)
+def _known_forms(departments: tuple[str, ...]) -> frozenset[str]:
+    """Every form of every indexed department, once per catalog (not once per question)."""
+    return frozenset(f for d in departments for f in department_forms(d))
+
+
 def unknown_departments(text: str, departments: list[str]) -> list[str]:
     """Departments a question names that the data holds no table for ("白云区教育局"), from what is
     left once known names are taken out. A name ending in one of a known department's forms is known."""
-    forms = {f for d in departments for f in department_forms(d)}
+    forms = _known_forms(tuple(departments))
     out = []
     for m in [*_ORGANISATION.finditer(text), *_PLACE_NAMED.finditer(text)]:
         name = _FUNCTION_CHARS.sub("", m.group(0))  # "预算最多的教育局" → "教育局"
